@@ -1,0 +1,208 @@
+//! `{{name}}` expressions in string values, rendered with handlebars in strict mode.
+//!
+//! Simple names are checked first, so that every unknown name is reported with a label on the
+//! expression inside the string; whatever else handlebars rejects becomes `template-syntax`.
+
+use std::collections::BTreeMap;
+
+use handlebars::{Handlebars, RenderErrorReason};
+
+use crate::diagnostics::{Code, Diagnostic};
+use crate::source::Span;
+use crate::suggest::did_you_mean;
+
+/// The names available to `{{…}}` expressions, and the renderer.
+pub struct Interpolator {
+    registry: Handlebars<'static>,
+    values: BTreeMap<String, String>,
+    data: serde_json::Value,
+}
+
+/// One `{{…}}` expression found in a string: its byte range in the string and its inner text.
+struct Expression<'a> {
+    start: usize,
+    end: usize,
+    inner: &'a str,
+}
+
+impl Interpolator {
+    /// A renderer over `values` (later layers must already have replaced earlier ones).
+    pub fn new(values: BTreeMap<String, String>) -> Self {
+        let mut registry = Handlebars::new();
+        registry.set_strict_mode(true);
+        registry.register_escape_fn(handlebars::no_escape);
+        let data = serde_json::Value::Object(
+            values
+                .iter()
+                .map(|(key, value)| (key.clone(), serde_json::Value::String(value.clone())))
+                .collect(),
+        );
+        Self {
+            registry,
+            values,
+            data,
+        }
+    }
+
+    /// Renders `text`, the decoded value written at `span` in `source`.
+    pub fn render(&self, text: &str, span: Span, source: &str) -> Result<String, Vec<Diagnostic>> {
+        if !text.contains("{{") {
+            return Ok(text.to_owned());
+        }
+        let raw = source.get(span.offset..span.end()).unwrap_or_default();
+        let expressions = find_expressions(text);
+        let mut problems = Vec::new();
+        for (index, expression) in expressions.iter().enumerate() {
+            let name = expression.inner.trim();
+            if is_simple_name(name) && !self.values.contains_key(name) {
+                let place = locate(raw, text, &expressions, index, span);
+                let known: Vec<&str> = self.values.keys().map(String::as_str).collect();
+                let help = match did_you_mean(name, &known) {
+                    Some(near) => format!("did you mean `{near}`?"),
+                    None => format!(
+                        "define it in `vars`, pass `--var {name}=VALUE`, or use a built-in: \
+                         `workspace`, `env`, `region`, `target`"
+                    ),
+                };
+                problems.push(
+                    Diagnostic::new(
+                        Code::UnknownVariable,
+                        format!("unknown variable `{name}`"),
+                        place,
+                        "not defined",
+                    )
+                    .with_help(help),
+                );
+            }
+        }
+        if !problems.is_empty() {
+            return Err(problems);
+        }
+        self.registry
+            .render_template(text, &self.data)
+            .map_err(|error| {
+                let (code, message) = match error.reason() {
+                    RenderErrorReason::MissingVariable(Some(path)) => {
+                        (Code::UnknownVariable, format!("unknown variable `{path}`"))
+                    }
+                    reason => (
+                        Code::TemplateSyntax,
+                        format!("malformed expression: {}", first_line(&reason.to_string())),
+                    ),
+                };
+                let place = expressions
+                    .first()
+                    .map_or(span, |_| locate(raw, text, &expressions, 0, span));
+                vec![
+                    Diagnostic::new(code, message, place, "in this expression").with_help(
+                        "expressions are `{{name}}` with a name from `vars`, `--var` or the \
+                         built-ins `workspace`, `env`, `region`, `target`",
+                    ),
+                ]
+            })
+    }
+}
+
+/// Whether `text` contains an interpolation expression.
+pub fn has_expression(text: &str) -> bool {
+    text.contains("{{")
+}
+
+fn find_expressions(text: &str) -> Vec<Expression<'_>> {
+    let mut expressions = Vec::new();
+    let mut cursor = 0;
+    while let Some(open) = text[cursor..].find("{{") {
+        let start = cursor + open;
+        let Some(close) = text[start + 2..].find("}}") else {
+            expressions.push(Expression {
+                start,
+                end: text.len(),
+                inner: "",
+            });
+            break;
+        };
+        let end = start + 2 + close + 2;
+        expressions.push(Expression {
+            start,
+            end,
+            inner: &text[start + 2..end - 2],
+        });
+        cursor = end;
+    }
+    expressions
+}
+
+fn is_simple_name(name: &str) -> bool {
+    let mut characters = name.chars();
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && characters.all(|character| character.is_ascii_alphanumeric() || "_-".contains(character))
+}
+
+/// The source span of expression `index`: found in the raw source text of the value when it is
+/// written there literally, otherwise the whole value.
+fn locate(raw: &str, text: &str, expressions: &[Expression<'_>], index: usize, span: Span) -> Span {
+    let expression = &expressions[index];
+    let needle = &text[expression.start..expression.end];
+    let earlier = expressions[..index]
+        .iter()
+        .filter(|other| &text[other.start..other.end] == needle)
+        .count();
+    raw.match_indices(needle)
+        .nth(earlier)
+        .map_or(span, |(offset, _)| span.slice(offset, needle.len()))
+}
+
+fn first_line(text: &str) -> String {
+    let line = text.lines().next().unwrap_or_default().trim();
+    let mut characters = line.chars();
+    match characters.next() {
+        Some(first) => first.to_lowercase().chain(characters).collect(),
+        None => "unknown error".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn interpolator() -> Interpolator {
+        Interpolator::new(BTreeMap::from([
+            ("tag".to_owned(), "1.2".to_owned()),
+            ("cost-center".to_owned(), "42".to_owned()),
+        ]))
+    }
+
+    #[test]
+    fn renders_known_names_without_escaping() {
+        let source = r#"image "a&b:{{tag}}-{{cost-center}}""#;
+        let text = "a&b:{{tag}}-{{cost-center}}";
+        let rendered = interpolator().render(text, Span::new(6, 29), source);
+        assert_eq!(rendered.ok().as_deref(), Some("a&b:1.2-42"));
+    }
+
+    #[test]
+    fn points_at_each_unknown_expression() {
+        let source = r#"image "x:{{tga}}/{{nope}}""#;
+        let text = "x:{{tga}}/{{nope}}";
+        let problems = interpolator()
+            .render(text, Span::new(6, 20), source)
+            .err()
+            .unwrap_or_default();
+        assert_eq!(problems.len(), 2);
+        assert_eq!(problems[0].primary_span(), Span::new(9, 7));
+        assert_eq!(problems[0].help.as_deref(), Some("did you mean `tag`?"));
+        assert_eq!(problems[1].primary_span(), Span::new(17, 8));
+    }
+
+    #[test]
+    fn reports_malformed_expressions() {
+        let source = r#"x "{{#if}}""#;
+        let problems = interpolator()
+            .render("{{#if}}", Span::new(2, 9), source)
+            .err()
+            .unwrap_or_default();
+        assert_eq!(problems[0].code, Code::TemplateSyntax);
+    }
+}

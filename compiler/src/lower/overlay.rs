@@ -1,0 +1,123 @@
+//! Environment overlays: a borrowed node tree, and the merge of an environment's nodes into it.
+//!
+//! Scalars replace, maps (`env`, `tags`, `vars`) merge by key, nodes unique by name (`secret`,
+//! `port`, `volume`, `sidecar`) are replaced by name, blocks without arguments (`health`, `role`)
+//! merge recursively, and repeatable nodes (`allow`) are appended.
+
+use kdl::{KdlNode, KdlValue};
+
+use super::entries::{argument, arguments, properties};
+use crate::schema::{Children, Node, Occurs};
+
+/// A KDL node with its children as a tree that overlays can rearrange without copying source.
+#[derive(Clone, Debug)]
+pub struct Tree<'a> {
+    /// The node whose name, arguments and properties apply.
+    pub node: &'a KdlNode,
+    /// Its children, after any merge.
+    pub children: Vec<Tree<'a>>,
+}
+
+impl<'a> Tree<'a> {
+    /// The tree of `node` as written.
+    pub fn of(node: &'a KdlNode) -> Self {
+        Self {
+            node,
+            children: node
+                .children()
+                .map(|document| document.nodes().iter().map(Tree::of).collect())
+                .unwrap_or_default(),
+        }
+    }
+
+    /// The node's name.
+    pub fn name(&self) -> &'a str {
+        self.node.name().value()
+    }
+
+    /// The last child called `name` (the one that wins when a node is repeated by mistake).
+    pub fn child(&self, name: &str) -> Option<&Tree<'a>> {
+        self.children
+            .iter()
+            .rev()
+            .find(|child| child.name() == name)
+    }
+
+    /// Every child called `name`, in order.
+    pub fn children_named<'s>(&'s self, name: &'s str) -> impl Iterator<Item = &'s Tree<'a>> + 's {
+        self.children
+            .iter()
+            .filter(move |child| child.name() == name)
+    }
+
+    /// The first argument as text (strings as written, other values formatted), used as a key.
+    pub fn key(&self) -> Option<String> {
+        argument(self.node, 0).map(|entry| match entry.value() {
+            KdlValue::String(text) => text.clone(),
+            other => other.to_string(),
+        })
+    }
+}
+
+/// Applies `overlay` onto `base`, both shaped by `schema`.
+pub fn merge<'a>(base: &Tree<'a>, overlay: &Tree<'a>, schema: &'static Node) -> Tree<'a> {
+    let mut merged = base.clone();
+    let is_map = matches!(schema.children, Children::Map { .. });
+    for change in &overlay.children {
+        if is_map {
+            replace_or_push(&mut merged.children, change, |existing| {
+                existing.name() == change.name()
+            });
+            continue;
+        }
+        let Some(child_schema) = schema.child(change.name()) else {
+            continue;
+        };
+        match child_schema.occurs {
+            Occurs::Many => merged.children.push(change.clone()),
+            Occurs::KeyedByName => {
+                let key = change.key();
+                replace_or_push(&mut merged.children, change, |existing| {
+                    existing.name() == change.name() && existing.key() == key
+                });
+            }
+            Occurs::Once => {
+                let position = merged
+                    .children
+                    .iter()
+                    .rposition(|existing| existing.name() == change.name());
+                match position {
+                    Some(index) if merges_by_children(change.node, child_schema) => {
+                        merged.children[index] =
+                            merge(&merged.children[index], change, child_schema);
+                    }
+                    Some(index) => merged.children[index] = change.clone(),
+                    None => merged.children.push(change.clone()),
+                }
+            }
+        }
+    }
+    merged
+}
+
+/// Maps always merge; blocks merge when the overlay sets no arguments or properties on them.
+fn merges_by_children(node: &KdlNode, schema: &'static Node) -> bool {
+    match schema.children {
+        Children::Map { .. } => true,
+        Children::Nodes { .. } => {
+            arguments(node).next().is_none() && properties(node).next().is_none()
+        }
+        Children::None => false,
+    }
+}
+
+fn replace_or_push<'a>(
+    children: &mut Vec<Tree<'a>>,
+    change: &Tree<'a>,
+    same: impl Fn(&Tree<'a>) -> bool,
+) {
+    match children.iter().rposition(same) {
+        Some(index) => children[index] = change.clone(),
+        None => children.push(change.clone()),
+    }
+}

@@ -1,0 +1,483 @@
+//! The naming rules: how every physical name berth generates is built, and its limit.
+//!
+//! The emitters call these functions for the names they write, and the validator checks the very
+//! same list ([`generated_names`]) against each limit, so what is checked is what is emitted.
+
+use crate::model::{Target, Workload, WorkloadKind, Workspace};
+use crate::source::Span;
+
+/// Checks that `text` is a lowercase DNS label: `[a-z]([a-z0-9-]*[a-z0-9])?`, at most 63 characters.
+pub fn check_label(text: &str) -> Result<(), String> {
+    if text.is_empty() {
+        return Err("it is empty".into());
+    }
+    if text.len() > 63 {
+        return Err(format!(
+            "it has {} characters, more than 63",
+            text.chars().count()
+        ));
+    }
+    if let Some(bad) = text.chars().find(|character| {
+        !(character.is_ascii_lowercase() || character.is_ascii_digit() || *character == '-')
+    }) {
+        return Err(format!(
+            "`{bad}` is not allowed; use lowercase letters, digits and `-`"
+        ));
+    }
+    if !text.starts_with(|character: char| character.is_ascii_lowercase()) {
+        return Err("it must start with a lowercase letter".into());
+    }
+    if text.ends_with('-') {
+        return Err("it must not end with `-`".into());
+    }
+    Ok(())
+}
+
+/// A help line suggesting a valid label close to `text`.
+pub fn label_help(text: &str) -> String {
+    let mut fixed: String = text
+        .chars()
+        .map(|character| {
+            let lower = character.to_ascii_lowercase();
+            if lower.is_ascii_lowercase() || lower.is_ascii_digit() {
+                lower
+            } else {
+                '-'
+            }
+        })
+        .collect();
+    fixed = fixed
+        .trim_matches(|character: char| character == '-' || character.is_ascii_digit())
+        .to_owned();
+    fixed.truncate(63);
+    let fixed = fixed.trim_end_matches('-');
+    if fixed.is_empty() {
+        "names are lowercase DNS labels: a letter, then letters, digits or `-`".into()
+    } else {
+        format!("names are lowercase DNS labels; try `{fixed}`")
+    }
+}
+
+/// Whether `text` is a portable environment variable name: `[A-Za-z_][A-Za-z0-9_]*`.
+pub fn is_environment_variable(text: &str) -> bool {
+    let mut characters = text.chars();
+    characters
+        .next()
+        .is_some_and(|first| first.is_ascii_alphabetic() || first == '_')
+        && characters.all(|character| character.is_ascii_alphanumeric() || character == '_')
+}
+
+/// Builds physical names from the workspace and environment names.
+#[derive(Clone, Copy, Debug)]
+pub struct Naming<'a> {
+    workspace: &'a str,
+    environment: &'a str,
+}
+
+impl<'a> Naming<'a> {
+    /// Names for `workspace` deployed as `environment`.
+    pub const fn new(workspace: &'a str, environment: &'a str) -> Self {
+        Self {
+            workspace,
+            environment,
+        }
+    }
+
+    /// `<workspace>-<env>`: ECS cluster, EKS cluster, load balancer and ALB group prefix.
+    pub fn prefix(&self) -> String {
+        format!("{}-{}", self.workspace, self.environment)
+    }
+
+    /// The CloudFormation stack of the shared platform.
+    pub fn platform_stack(&self) -> String {
+        format!("{}-platform", self.prefix())
+    }
+
+    /// The CloudFormation stack of one workload.
+    pub fn workload_stack(&self, workload: &str) -> String {
+        format!("{}-{workload}", self.prefix())
+    }
+
+    /// The ECS task definition family of one workload.
+    pub fn task_family(&self, workload: &str) -> String {
+        format!("{}-{workload}", self.prefix())
+    }
+
+    /// A workload's IAM role; `purpose` is `task`, `exec`, `schedule` or `pod`.
+    pub fn workload_role(&self, workload: &str, purpose: &str) -> String {
+        format!("{}-{workload}-{purpose}", self.prefix())
+    }
+
+    /// A platform IAM role; `purpose` is `cluster`, `node` or `instance`.
+    pub fn platform_role(&self, purpose: &str) -> String {
+        format!("{}-{purpose}", self.prefix())
+    }
+
+    /// The target group of one public port.
+    pub fn target_group(&self, workload: &str, port: u16) -> String {
+        format!("{}-{workload}-{port}", self.prefix())
+    }
+
+    /// The log group of the workspace.
+    pub fn log_group(&self) -> String {
+        format!("/berth/{}/{}", self.workspace, self.environment)
+    }
+
+    /// An ECR repository the workspace owns.
+    pub fn ecr_repository(&self, repository: &str) -> String {
+        format!("{}/{repository}", self.workspace)
+    }
+
+    /// A managed node group.
+    pub fn nodegroup(&self, nodegroup: &str) -> String {
+        format!("{}-{nodegroup}", self.prefix())
+    }
+
+    /// The Cloud Map namespace services reach each other in.
+    pub fn discovery_namespace(&self) -> String {
+        format!("{}.{}.local", self.environment, self.workspace)
+    }
+
+    /// The Kubernetes Secret an ExternalSecret writes for a workload.
+    pub fn kubernetes_secret(workload: &str) -> String {
+        format!("{workload}-secrets")
+    }
+
+    /// The PersistentVolumeClaim of one volume of a workload.
+    pub fn volume_claim(workload: &str, volume: &str) -> String {
+        format!("{workload}-{volume}")
+    }
+
+    /// The name of a container port: `<protocol>-<number>`.
+    pub fn port_name(protocol: &str, number: u16) -> String {
+        format!("{protocol}-{number}")
+    }
+}
+
+/// The rule a generated name must follow.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Limit {
+    /// What the name is, e.g. "IAM role".
+    pub what: &'static str,
+    /// The most characters allowed.
+    pub max: usize,
+}
+
+/// One name berth will generate, the limit it must meet, and the source names it is built from.
+#[derive(Clone, Debug)]
+pub struct GeneratedName {
+    /// The name.
+    pub value: String,
+    /// Its limit.
+    pub limit: Limit,
+    /// How it is built, e.g. `<workspace>-<env>-<service>-<port>`.
+    pub pattern: &'static str,
+    /// The source names it contains, most specific first.
+    pub sources: Vec<(String, Span)>,
+}
+
+const CLOUDFORMATION_STACK: Limit = Limit {
+    what: "CloudFormation stack",
+    max: 128,
+};
+const IAM_ROLE: Limit = Limit {
+    what: "IAM role",
+    max: 64,
+};
+const TARGET_GROUP: Limit = Limit {
+    what: "target group",
+    max: 32,
+};
+const LOAD_BALANCER: Limit = Limit {
+    what: "load balancer",
+    max: 32,
+};
+const ECS_NAME: Limit = Limit {
+    what: "ECS cluster, service or task family",
+    max: 255,
+};
+const LOG_GROUP: Limit = Limit {
+    what: "log group",
+    max: 512,
+};
+const ECR_REPOSITORY: Limit = Limit {
+    what: "ECR repository",
+    max: 256,
+};
+const EKS_CLUSTER: Limit = Limit {
+    what: "EKS cluster",
+    max: 100,
+};
+const NODEGROUP: Limit = Limit {
+    what: "EKS node group",
+    max: 63,
+};
+const ALB_GROUP: Limit = Limit {
+    what: "ALB ingress group",
+    max: 63,
+};
+const LABEL_VALUE: Limit = Limit {
+    what: "Kubernetes label value",
+    max: 63,
+};
+const CRONJOB: Limit = Limit {
+    what: "Kubernetes CronJob",
+    max: 52,
+};
+const SUBDOMAIN: Limit = Limit {
+    what: "Kubernetes object",
+    max: 253,
+};
+const PORT_NAME: Limit = Limit {
+    what: "container port name",
+    max: 15,
+};
+
+/// Every physical name berth will generate for `workspace` on its target.
+pub fn generated_names(workspace: &Workspace) -> Vec<GeneratedName> {
+    let naming = Naming::new(&workspace.name.value, &workspace.environment.value);
+    let base = vec![
+        (workspace.name.value.clone(), workspace.name.span),
+        (
+            workspace.environment.value.clone(),
+            workspace.environment.span,
+        ),
+    ];
+    let with = |extra: &[(String, Span)]| -> Vec<(String, Span)> {
+        extra.iter().cloned().chain(base.iter().cloned()).collect()
+    };
+    let name = |value: String,
+                limit: Limit,
+                pattern: &'static str,
+                sources: Vec<(String, Span)>| GeneratedName {
+        value,
+        limit,
+        pattern,
+        sources,
+    };
+    let target = workspace.target.value;
+    let mut names = vec![
+        name(
+            naming.platform_stack(),
+            CLOUDFORMATION_STACK,
+            "<workspace>-<env>-platform",
+            with(&[]),
+        ),
+        name(
+            naming.log_group(),
+            LOG_GROUP,
+            "/berth/<workspace>/<env>",
+            with(&[]),
+        ),
+    ];
+    if target == Target::Eks {
+        names.push(name(
+            naming.prefix(),
+            ALB_GROUP,
+            "<workspace>-<env>",
+            with(&[]),
+        ));
+        names.push(name(
+            workspace.name.value.clone(),
+            LABEL_VALUE,
+            "<workspace>",
+            with(&[]),
+        ));
+        if matches!(workspace.eks.cluster, crate::model::EksCluster::New { .. }) {
+            names.push(name(
+                naming.prefix(),
+                EKS_CLUSTER,
+                "<workspace>-<env>",
+                with(&[]),
+            ));
+            names.push(name(
+                naming.platform_role("cluster"),
+                IAM_ROLE,
+                "<workspace>-<env>-cluster",
+                with(&[]),
+            ));
+            names.push(name(
+                naming.platform_role("node"),
+                IAM_ROLE,
+                "<workspace>-<env>-node",
+                with(&[]),
+            ));
+        }
+        if let crate::model::EksCluster::New { nodegroups, .. } = &workspace.eks.cluster {
+            for group in nodegroups {
+                let sources = with(&[(group.name.value.clone(), group.name.span)]);
+                names.push(name(
+                    naming.nodegroup(&group.name.value),
+                    NODEGROUP,
+                    "<workspace>-<env>-<nodegroup>",
+                    sources,
+                ));
+            }
+        }
+    } else {
+        names.push(name(
+            naming.prefix(),
+            ECS_NAME,
+            "<workspace>-<env>",
+            with(&[]),
+        ));
+        names.push(name(
+            naming.prefix(),
+            LOAD_BALANCER,
+            "<workspace>-<env>",
+            with(&[]),
+        ));
+        if target == Target::Ecs {
+            names.push(name(
+                naming.platform_role("instance"),
+                IAM_ROLE,
+                "<workspace>-<env>-instance",
+                with(&[]),
+            ));
+        }
+    }
+    for workload in &workspace.workloads {
+        names.extend(workload_names(
+            workspace,
+            workload,
+            naming,
+            &with(&[(workload.name.value.clone(), workload.name.span)]),
+        ));
+    }
+    names
+}
+
+fn workload_names(
+    workspace: &Workspace,
+    workload: &Workload,
+    naming: Naming<'_>,
+    sources: &[(String, Span)],
+) -> Vec<GeneratedName> {
+    let wl = workload.name.value.as_str();
+    let name = |value: String, limit: Limit, pattern: &'static str| GeneratedName {
+        value,
+        limit,
+        pattern,
+        sources: sources.to_vec(),
+    };
+    let mut names = Vec::new();
+    for repository in workload
+        .containers()
+        .filter_map(|container| container.image.value.repository())
+    {
+        let mut repository_sources = vec![(repository.value.clone(), repository.span)];
+        repository_sources.extend(sources.iter().skip(1).cloned());
+        names.push(GeneratedName {
+            value: naming.ecr_repository(&repository.value),
+            limit: ECR_REPOSITORY,
+            pattern: "<workspace>/<repository>",
+            sources: repository_sources,
+        });
+    }
+    if workspace.target.value == Target::Eks {
+        names.push(name(wl.to_owned(), LABEL_VALUE, "<workload>"));
+        names.push(name(
+            Naming::kubernetes_secret(wl),
+            SUBDOMAIN,
+            "<workload>-secrets",
+        ));
+        if workload.kind == WorkloadKind::Job {
+            names.push(name(wl.to_owned(), CRONJOB, "<job>"));
+        }
+        if workload.role.is_some() {
+            names.push(name(
+                naming.workload_role(wl, "pod"),
+                IAM_ROLE,
+                "<workspace>-<env>-<workload>-pod",
+            ));
+        }
+        for volume in &workload.volumes {
+            let mut volume_sources = vec![(volume.name.value.clone(), volume.name.span)];
+            volume_sources.extend(sources.iter().cloned());
+            names.push(GeneratedName {
+                value: Naming::volume_claim(wl, &volume.name.value),
+                limit: SUBDOMAIN,
+                pattern: "<workload>-<volume>",
+                sources: volume_sources,
+            });
+        }
+        for port in workload.containers().flat_map(|container| &container.ports) {
+            names.push(GeneratedName {
+                value: Naming::port_name(port.protocol.name(), port.number.value),
+                limit: PORT_NAME,
+                pattern: "<protocol>-<port>",
+                sources: vec![(port.number.value.to_string(), port.number.span)],
+            });
+        }
+        return names;
+    }
+    names.push(name(
+        naming.workload_stack(wl),
+        CLOUDFORMATION_STACK,
+        "<workspace>-<env>-<workload>",
+    ));
+    names.push(name(
+        naming.task_family(wl),
+        ECS_NAME,
+        "<workspace>-<env>-<workload>",
+    ));
+    names.push(name(
+        naming.workload_role(wl, "task"),
+        IAM_ROLE,
+        "<workspace>-<env>-<workload>-task",
+    ));
+    names.push(name(
+        naming.workload_role(wl, "exec"),
+        IAM_ROLE,
+        "<workspace>-<env>-<workload>-exec",
+    ));
+    if workload.kind == WorkloadKind::Job {
+        names.push(name(
+            naming.workload_role(wl, "schedule"),
+            IAM_ROLE,
+            "<workspace>-<env>-<job>-schedule",
+        ));
+    }
+    for port in workload
+        .container
+        .ports
+        .iter()
+        .filter(|port| port.route.is_some())
+    {
+        names.push(name(
+            naming.target_group(wl, port.number.value),
+            TARGET_GROUP,
+            "<workspace>-<env>-<service>-<port>",
+        ));
+    }
+    names
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn labels_follow_dns_rules() {
+        assert!(check_label("web-2").is_ok());
+        assert!(check_label("Web").is_err());
+        assert!(check_label("2web").is_err());
+        assert!(check_label("web-").is_err());
+        assert!(check_label("").is_err());
+        assert!(check_label(&"a".repeat(64)).is_err());
+        assert_eq!(
+            label_help("My_Service"),
+            "names are lowercase DNS labels; try `my-service`"
+        );
+    }
+
+    #[test]
+    fn names_follow_their_patterns() {
+        let naming = Naming::new("shop", "prod");
+        assert_eq!(naming.target_group("web", 8080), "shop-prod-web-8080");
+        assert_eq!(naming.workload_role("web", "task"), "shop-prod-web-task");
+        assert_eq!(naming.discovery_namespace(), "prod.shop.local");
+        assert!(is_environment_variable("LOG_LEVEL"));
+        assert!(!is_environment_variable("9LIVES"));
+    }
+}

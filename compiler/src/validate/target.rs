@@ -1,0 +1,144 @@
+//! Rules of the chosen target: Fargate task sizes, what EventBridge cron can express, and
+//! warnings for every setting the target can only approximate.
+
+use crate::diagnostics::{Code, Diagnostic, Diagnostics};
+use crate::fargate;
+use crate::model::{Probe, Replicas, Target, Workload, WorkloadKind, Workspace};
+use crate::units;
+
+/// Checks each workload against the workspace's target.
+pub fn check_target(workspace: &Workspace, diagnostics: &mut Diagnostics) {
+    let target = workspace.target.value;
+    for workload in &workspace.workloads {
+        match target {
+            Target::Fargate => check_fargate_size(workload, diagnostics),
+            Target::Eks => warn_kubernetes_approximations(workload, diagnostics),
+            Target::Ecs => {}
+        }
+        if target.is_ecs_family() {
+            check_eventbridge_schedule(workload, diagnostics);
+            warn_ecs_approximations(workload, diagnostics);
+        }
+    }
+}
+
+fn check_fargate_size(workload: &Workload, diagnostics: &mut Diagnostics) {
+    let (cpu, memory) = (workload.cpu.value, workload.memory.value);
+    if !workload.sizes_known || fargate::is_valid_pair(cpu, memory) {
+        return;
+    }
+    let options = fargate::describe_memory_options(cpu).map_or_else(
+        || {
+            format!(
+                "Fargate cpu is one of {}",
+                fargate::CPU_VALUES
+                    .map(|value| value.to_string())
+                    .join(", ")
+            )
+        },
+        |memory_options| format!("with cpu {cpu}, Fargate takes {memory_options}"),
+    );
+    let nearest = fargate::nearest_pair(cpu, memory).map_or_else(
+        || "no Fargate size is that large; use target `ecs` or `eks`".to_owned(),
+        |(cpu, memory)| format!("the nearest Fargate size is `cpu {cpu}` with `memory {memory}`"),
+    );
+    diagnostics.push(
+        Diagnostic::new(Code::FargateSize, format!("`{}` asks for cpu {cpu} with memory {memory} MiB, which is not a Fargate task size", workload.name.value), workload.memory.span, "memory")
+            .with_label(workload.cpu.span, "cpu")
+            .with_help(format!("{nearest} ({options})")),
+    );
+}
+
+fn check_eventbridge_schedule(workload: &Workload, diagnostics: &mut Diagnostics) {
+    let Some(schedule) = &workload.schedule else {
+        return;
+    };
+    if let Err(reason) = schedule.parsed.to_eventbridge() {
+        diagnostics.push(
+            Diagnostic::new(Code::InvalidCron, format!("EventBridge cannot run `{}`: {reason}", schedule.cron.value), schedule.cron.span, "both day fields set")
+                .with_help("on ECS and Fargate, restrict either day-of-month or day-of-week, not both; split it into two jobs if you need both"),
+        );
+    }
+}
+
+fn approximated(span: crate::source::Span, message: String, help: &str) -> Diagnostic {
+    Diagnostic::new(Code::Approximated, message, span, "approximated").with_help(help.to_owned())
+}
+
+fn warn_ecs_approximations(workload: &Workload, diagnostics: &mut Diagnostics) {
+    let Some(health) = &workload.health else {
+        return;
+    };
+    let Probe::Http { port, .. } = &health.probe.value else {
+        return;
+    };
+    let probed = port.or_else(|| {
+        workload
+            .container
+            .ports
+            .first()
+            .map(|first| first.number.value)
+    });
+    let routed = workload
+        .container
+        .ports
+        .iter()
+        .any(|declared| Some(declared.number.value) == probed && declared.route.is_some());
+    if !routed {
+        diagnostics.push(approximated(
+            health.probe.span,
+            format!("on ECS the http health check of `{}` runs `curl` inside its container", workload.name.value),
+            "the image must contain `curl`; a public port is checked by the load balancer instead, and `command` runs what you choose",
+        ));
+    }
+}
+
+fn warn_kubernetes_approximations(workload: &Workload, diagnostics: &mut Diagnostics) {
+    let (millicores, exact) = units::millicores(workload.cpu.value);
+    if !exact {
+        diagnostics.push(approximated(
+            workload.cpu.span,
+            format!("cpu {} units becomes {millicores}m on Kubernetes", workload.cpu.value),
+            "1024 units are 1000m; use a multiple of 128 units (or write millicores) for an exact value",
+        ));
+    }
+    if let Some(health) = &workload.health {
+        if matches!(health.probe.value, Probe::Command(_)) {
+            diagnostics.push(approximated(
+                health.probe.span,
+                format!("the command health check of `{}` becomes an exec probe run by the kubelet", workload.name.value),
+                "it runs in the container as on ECS, but failures restart the pod (liveness) and stop traffic (readiness)",
+            ));
+        }
+    }
+    if let Some(first) = workload.depends_on.first() {
+        diagnostics.push(approximated(
+            first.span,
+            format!("Kubernetes has no start order: `{}` may start before what it depends on", workload.name.value),
+            "berth applies manifests in dependency order, but the workload should retry until its dependencies answer",
+        ));
+    }
+    if let Replicas::Auto {
+        requests: Some(requests),
+        ..
+    } = &workload.replicas
+    {
+        diagnostics.push(approximated(
+            requests.span,
+            "request-count autoscaling has no built-in Kubernetes metric".to_owned(),
+            "the HorizontalPodAutoscaler scales on cpu and memory only; this target is ignored on eks",
+        ));
+    }
+    if workload.kind == WorkloadKind::Job && workload.retries > 0 {
+        if let Some(schedule) = &workload.schedule {
+            diagnostics.push(approximated(
+                schedule.cron.span,
+                format!(
+                    "job retries of `{}` become the Kubernetes backoff limit",
+                    workload.name.value
+                ),
+                "Kubernetes retries a failed pod with exponential back-off rather than at once",
+            ));
+        }
+    }
+}

@@ -1,0 +1,123 @@
+//! The command line: every command, flag and help text.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// Describe an app once, in one KDL file, and run it on ECS, Fargate or EKS.
+#[derive(Debug, Parser)]
+#[command(name = "berth", version, about, long_about = None, after_help = "Examples:\n  berth check\n  berth check examples/fargate-shop/berth.kdl --env prod --format json\n  berth explain fargate-size")]
+pub struct Cli {
+    /// The command to run.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// The commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Validate a workspace file and report every problem at once
+    #[command(
+        after_help = "Examples:\n  berth check\n  berth check shop.kdl --target eks --env prod\n  berth check --var tag=1.5.0 --format json\n\nExit codes: 0 valid (warnings allowed), 1 invalid, 2 usage or I/O error."
+    )]
+    Check(CheckArgs),
+    /// Explain a diagnostic code, with an example and the fix
+    #[command(
+        after_help = "Examples:\n  berth explain fargate-size\n  berth explain berth::unknown-node\n  berth explain --list"
+    )]
+    Explain(ExplainArgs),
+    /// Rewrite a workspace file in the canonical layout, keeping comments
+    #[command(
+        after_help = "Examples:\n  berth fmt\n  berth fmt shop.kdl --check\n  berth fmt shop.kdl --stdout"
+    )]
+    Fmt(FmtArgs),
+    /// Print the machine-readable schema of the workspace language (JSON)
+    #[command(after_help = "Example:\n  berth schema > berth.schema.json")]
+    Schema,
+}
+
+/// What `check` (and later `build`, `plan`, `deploy`) read.
+#[derive(Debug, Args)]
+pub struct WorkspaceArgs {
+    /// The workspace file
+    #[arg(default_value = "berth.kdl")]
+    pub file: PathBuf,
+    /// Apply this environment overlay (`environment "NAME"` in the file)
+    #[arg(long = "env", value_name = "NAME")]
+    pub environment: Option<String>,
+    /// Set a variable for `{{KEY}}` expressions; repeatable, later wins
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Override the file's target backend
+    #[arg(long, value_enum)]
+    pub target: Option<TargetArg>,
+    /// Override the file's AWS region (default: `AWS_REGION`, then the file)
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+/// Flags of `berth check`.
+#[derive(Debug, Args)]
+pub struct CheckArgs {
+    /// The workspace to check.
+    #[command(flatten)]
+    pub workspace: WorkspaceArgs,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// Flags of `berth explain`.
+#[derive(Debug, Args)]
+pub struct ExplainArgs {
+    /// The code, with or without the `berth::` prefix
+    #[arg(required_unless_present = "list")]
+    pub code: Option<String>,
+    /// List every code with its summary
+    #[arg(long)]
+    pub list: bool,
+}
+
+/// Flags of `berth fmt`.
+#[derive(Debug, Args)]
+pub struct FmtArgs {
+    /// The workspace file
+    #[arg(default_value = "berth.kdl")]
+    pub file: PathBuf,
+    /// Change nothing; exit 1 if the file is not formatted
+    #[arg(long, conflicts_with = "stdout")]
+    pub check: bool,
+    /// Print the formatted file instead of rewriting it
+    #[arg(long)]
+    pub stdout: bool,
+}
+
+/// The `--target` values.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum TargetArg {
+    /// ECS on EC2 instances
+    Ecs,
+    /// ECS on Fargate
+    Fargate,
+    /// Kubernetes workloads on EKS
+    Eks,
+}
+
+/// The `--format` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum Format {
+    /// Graphical diagnostics for people
+    Human,
+    /// One JSON object on stdout
+    Json,
+}
+
+fn parse_var(text: &str) -> Result<(String, String), String> {
+    let (key, value) = text
+        .split_once('=')
+        .ok_or_else(|| format!("`{text}` is not KEY=VALUE"))?;
+    if key.is_empty() {
+        return Err(format!("`{text}` has an empty KEY"));
+    }
+    Ok((key.to_owned(), value.to_owned()))
+}

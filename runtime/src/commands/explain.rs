@@ -1,0 +1,60 @@
+//! `berth explain CODE`: the section of `docs/diagnostics.md` for one code.
+
+use berth_compiler::Code;
+
+use crate::cli::ExplainArgs;
+use crate::{EXIT_OK, EXIT_USAGE};
+
+/// The diagnostics reference, compiled in so `explain` works anywhere.
+pub const DIAGNOSTICS_DOC: &str = include_str!("../../../docs/diagnostics.md");
+
+/// Prints the explanation of a code, or the list of codes.
+pub fn run(args: &ExplainArgs) -> u8 {
+    if args.list {
+        for code in Code::ALL {
+            println!("{:<28} {}", code.qualified(), code.summary());
+        }
+        return EXIT_OK;
+    }
+    let wanted = args.code.as_deref().unwrap_or_default();
+    let Some(code) = Code::from_name(wanted) else {
+        eprintln!(
+            "error: `{wanted}` is not a berth diagnostic code; `berth explain --list` shows them all"
+        );
+        return EXIT_USAGE;
+    };
+    match explanation(code) {
+        Some(text) => {
+            println!("{text}");
+            EXIT_OK
+        }
+        None => {
+            eprintln!(
+                "error: no explanation is written for `{}`",
+                code.qualified()
+            );
+            EXIT_USAGE
+        }
+    }
+}
+
+/// The markdown section headed `## berth::CODE`, without its heading, trimmed.
+pub fn explanation(code: Code) -> Option<String> {
+    let heading = format!("## {}", code.qualified());
+    let start = DIAGNOSTICS_DOC
+        .lines()
+        .position(|line| line.trim() == heading)?;
+    let body: Vec<&str> = DIAGNOSTICS_DOC
+        .lines()
+        .skip(start + 1)
+        .take_while(|line| !line.starts_with("## "))
+        .collect();
+    let text = body.join("\n").trim().to_owned();
+    (!text.is_empty()).then(|| {
+        format!(
+            "{} ({})\n\n{text}",
+            code.qualified(),
+            code.severity().name()
+        )
+    })
+}

@@ -1,0 +1,58 @@
+//! One module per command. Each returns the process exit code and prints its own output.
+
+mod check;
+mod explain;
+mod fmt;
+
+use std::path::Path;
+
+use crate::EXIT_OK;
+use crate::cli::{Cli, Command, TargetArg, WorkspaceArgs};
+use berth_compiler::Options;
+use berth_compiler::model::Target;
+
+pub use explain::{DIAGNOSTICS_DOC, explanation};
+
+/// Runs the parsed command line.
+pub fn run(cli: Cli) -> u8 {
+    match cli.command {
+        Command::Check(args) => check::run(&args),
+        Command::Explain(args) => explain::run(&args),
+        Command::Fmt(args) => fmt::run(&args),
+        Command::Schema => {
+            let schema = berth_compiler::schema::to_json();
+            println!(
+                "{}",
+                serde_json::to_string_pretty(&schema).unwrap_or_default()
+            );
+            EXIT_OK
+        }
+    }
+}
+
+/// Reads a workspace file, or says why not (naming the path) and returns the usage exit code.
+pub(crate) fn read_source(path: &Path) -> Result<String, u8> {
+    fs_err::read_to_string(path).map_err(|error| {
+        eprintln!("error: {error}");
+        crate::EXIT_USAGE
+    })
+}
+
+/// The compiler options from the command line and the process environment.
+pub(crate) fn options(args: &WorkspaceArgs) -> Options {
+    let region = args.region.clone().or_else(|| {
+        std::env::var("AWS_REGION")
+            .ok()
+            .filter(|region| !region.is_empty())
+    });
+    Options {
+        environment: args.environment.clone(),
+        vars: args.vars.clone(),
+        target: args.target.map(|target| match target {
+            TargetArg::Ecs => Target::Ecs,
+            TargetArg::Fargate => Target::Fargate,
+            TargetArg::Eks => Target::Eks,
+        }),
+        region,
+    }
+}

@@ -1,0 +1,17 @@
+//! The berth runtime: everything that touches the outside world — files, the terminal and, in
+//! later stages, AWS — around the pure [`berth_compiler`] pipeline.
+//!
+//! - [`cli`]: the command line (clap), with an example in every command's help.
+//! - [`report`]: rendering diagnostics for people (miette) and machines (JSON).
+//! - [`commands`]: one module per command; each returns the process exit code.
+
+pub mod cli;
+pub mod commands;
+pub mod report;
+
+/// Exit code: success, warnings allowed.
+pub const EXIT_OK: u8 = 0;
+/// Exit code: the workspace is invalid (or, later, a deploy failed).
+pub const EXIT_INVALID: u8 = 1;
+/// Exit code: a usage or I/O error.
+pub const EXIT_USAGE: u8 = 2;

@@ -1,0 +1,126 @@
+//! Rendering diagnostics: miette's graphical report for people, the spec's JSON for machines.
+
+use std::fmt;
+
+use berth_compiler::Severity;
+use berth_compiler::diagnostics::{Diagnostic, to_json};
+use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource};
+
+/// How to draw human output.
+#[derive(Clone, Copy, Debug)]
+pub struct Style {
+    /// Colours on or off.
+    pub color: bool,
+    /// Wrap width in columns.
+    pub width: usize,
+}
+
+impl Style {
+    /// Plain unicode at a fixed width: stable for snapshots.
+    pub const fn plain() -> Self {
+        Self {
+            color: false,
+            width: 100,
+        }
+    }
+
+    /// What the terminal wants: colour unless `NO_COLOR` is set or stderr is not a terminal.
+    pub fn for_terminal() -> Self {
+        use std::io::IsTerminal;
+        let color = std::env::var_os("NO_COLOR").is_none_or(|value| value.is_empty())
+            && std::io::stderr().is_terminal();
+        Self { color, width: 100 }
+    }
+}
+
+/// A diagnostic with the named source it points into.
+struct WithSource<'a> {
+    diagnostic: &'a Diagnostic,
+    source: &'a NamedSource<String>,
+}
+
+impl fmt::Debug for WithSource<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Debug::fmt(self.diagnostic, formatter)
+    }
+}
+
+impl fmt::Display for WithSource<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        fmt::Display::fmt(self.diagnostic, formatter)
+    }
+}
+
+impl std::error::Error for WithSource<'_> {}
+
+impl miette::Diagnostic for WithSource<'_> {
+    fn code<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        miette::Diagnostic::code(self.diagnostic)
+    }
+    fn severity(&self) -> Option<miette::Severity> {
+        miette::Diagnostic::severity(self.diagnostic)
+    }
+    fn help<'b>(&'b self) -> Option<Box<dyn fmt::Display + 'b>> {
+        miette::Diagnostic::help(self.diagnostic)
+    }
+    fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        miette::Diagnostic::labels(self.diagnostic)
+    }
+    fn source_code(&self) -> Option<&dyn miette::SourceCode> {
+        Some(self.source)
+    }
+}
+
+/// Renders every diagnostic, then a one-line summary.
+pub fn render_human(diagnostics: &[Diagnostic], file: &str, source: &str, style: Style) -> String {
+    let named = NamedSource::new(file, source.to_owned()).with_language("kdl");
+    let theme = if style.color {
+        GraphicalTheme::unicode()
+    } else {
+        GraphicalTheme::unicode_nocolor()
+    };
+    let handler = GraphicalReportHandler::new_themed(theme)
+        .with_width(style.width)
+        .with_links(false);
+    let mut output = String::new();
+    for diagnostic in diagnostics {
+        let wrapped = WithSource {
+            diagnostic,
+            source: &named,
+        };
+        if handler.render_report(&mut output, &wrapped).is_err() {
+            output.push_str(&format!("{}: {}\n", diagnostic.code, diagnostic.message));
+        }
+        output.push('\n');
+    }
+    output.push_str(&summary(diagnostics, file));
+    output.push('\n');
+    output
+}
+
+/// `shop.kdl: 2 errors, 1 warning` or `shop.kdl is valid`.
+pub fn summary(diagnostics: &[Diagnostic], file: &str) -> String {
+    let errors = diagnostics
+        .iter()
+        .filter(|diagnostic| diagnostic.severity() == Severity::Error)
+        .count();
+    let warnings = diagnostics.len() - errors;
+    let plural =
+        |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
+    match (errors, warnings) {
+        (0, 0) => format!("{file} is valid"),
+        (0, warnings) => format!("{file} is valid, with {}", plural(warnings, "warning")),
+        (errors, 0) => format!("{file}: {}", plural(errors, "error")),
+        (errors, warnings) => format!(
+            "{file}: {}, {}",
+            plural(errors, "error"),
+            plural(warnings, "warning")
+        ),
+    }
+}
+
+/// The JSON document of spec §5, pretty-printed.
+pub fn render_json(diagnostics: &[Diagnostic], file: &str, source: &str) -> String {
+    let value = to_json(diagnostics, file, source);
+    serde_json::to_string_pretty(&value).unwrap_or_else(|_| "{\"diagnostics\": []}".to_owned())
+}
