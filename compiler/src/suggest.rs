@@ -1,7 +1,8 @@
 //! Did-you-mean: the closest valid name to a misspelt one.
 
-/// The candidate closest to `input`: a case-insensitive exact match first, then the best
-/// Jaro-Winkler match scoring at least 0.7.
+/// The candidate closest to `input`: a case-insensitive exact match first, then the closest by
+/// edit distance (transpositions count once) within a third of the length, or a Jaro-Winkler
+/// score of at least 0.8.
 pub fn did_you_mean<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> {
     if let Some(exact) = candidates
         .iter()
@@ -9,12 +10,18 @@ pub fn did_you_mean<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> 
     {
         return Some(exact);
     }
+    let lowered = input.to_lowercase();
+    let allowed = (lowered.chars().count() / 3).max(1);
     candidates
         .iter()
-        .map(|candidate| (strsim::jaro_winkler(input, candidate), *candidate))
-        .filter(|(score, _)| *score >= 0.7)
-        .max_by(|left, right| left.0.total_cmp(&right.0).then_with(|| right.1.cmp(left.1)))
-        .map(|(_, candidate)| candidate)
+        .map(|candidate| {
+            let distance = strsim::damerau_levenshtein(&lowered, candidate);
+            let similarity = strsim::jaro_winkler(&lowered, candidate);
+            (distance, similarity, *candidate)
+        })
+        .filter(|(distance, similarity, _)| *distance <= allowed || *similarity >= 0.8)
+        .min_by(|left, right| left.0.cmp(&right.0).then(right.1.total_cmp(&left.1)).then(left.2.cmp(right.2)))
+        .map(|(_, _, candidate)| candidate)
 }
 
 /// `a`, `a` or `b`, `a`, `b` or `c` — each in backticks.

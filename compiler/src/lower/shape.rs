@@ -69,6 +69,10 @@ impl ShapeChecker<'_> {
         schema: &'static Node,
         first_seen: &mut BTreeMap<(String, String), Span>,
     ) {
+        // Repeated port numbers are reported once, by the port-conflict rule, across sidecars too.
+        if schema.name == "port" {
+            return;
+        }
         let (scope, key, span) = match schema.occurs {
             Occurs::Many => return,
             Occurs::Once => (schema.name.to_owned(), String::new(), name_span(node)),

@@ -86,10 +86,10 @@ fn check_health(workload: &Workload, diagnostics: &mut Diagnostics) {
     let Some(health) = &workload.health else {
         return;
     };
-    let mut range = |value: &Spanned<u64>, what: &str, min_seconds: u64, max_seconds: u64| {
+    let mut range = |value: &Spanned<u64>, what: &str, min_seconds: u64, max_seconds: u64| -> bool {
         let whole = value.value % 1000 == 0;
         if whole && (min_seconds * 1000..=max_seconds * 1000).contains(&value.value) {
-            return;
+            return true;
         }
         let message = if whole {
             format!(
@@ -101,17 +101,16 @@ fn check_health(workload: &Workload, diagnostics: &mut Diagnostics) {
         };
         diagnostics.push(
             Diagnostic::new(Code::HealthCheckRange, message, value.span, "out of range")
-                .with_help(format!("ECS accepts a {what} from {min_seconds}s to {max_seconds}s in whole seconds; berth keeps both targets to that range")),
+                .with_help(format!("ECS accepts health check {what} values from {min_seconds}s to {max_seconds}s in whole seconds; berth keeps every target to that range")),
         );
+        false
     };
-    range(&health.interval, "interval", 5, 300);
-    range(&health.timeout, "timeout", 2, 60);
+    let interval_ok = range(&health.interval, "interval", 5, 300);
+    let timeout_ok = range(&health.timeout, "timeout", 2, 60);
     if let Some(grace) = &health.grace {
         range(grace, "grace", 0, 300);
     }
-    if health.timeout.value >= health.interval.value
-        && health.timeout.value % 1000 == 0
-        && health.interval.value % 1000 == 0
+    if interval_ok && timeout_ok && health.timeout.value >= health.interval.value
     {
         diagnostics.push(
             Diagnostic::new(Code::HealthCheckRange, "health check timeout is not shorter than its interval", health.timeout.span, "timeout")
