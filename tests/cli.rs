@@ -5,7 +5,10 @@ use berth_tests::root;
 
 fn berth() -> Command {
     let mut command = Command::cargo_bin("berth").expect("binary is built");
-    command.current_dir(root()).env("NO_COLOR", "1").env_remove("AWS_REGION");
+    command
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_REGION");
     command
 }
 
@@ -15,51 +18,121 @@ fn stdout_of(command: &mut Command) -> String {
 
 #[test]
 fn a_valid_example_exits_zero() {
-    berth().args(["check", "examples/fargate-shop/berth.kdl"]).assert().code(0);
-    berth().args(["check", "examples/dev-prod/berth.kdl", "--env", "prod", "--target", "eks"]).assert().code(0);
+    berth()
+        .args(["check", "examples/fargate-shop/berth.kdl"])
+        .assert()
+        .code(0);
+    berth()
+        .args([
+            "check",
+            "examples/dev-prod/berth.kdl",
+            "--env",
+            "prod",
+            "--target",
+            "eks",
+        ])
+        .assert()
+        .code(0);
 }
 
 #[test]
 fn an_invalid_file_exits_one_with_a_rendered_report() {
-    let output = berth().args(["check", "tests/fixtures/many-mistakes/berth.kdl"]).output().expect("runs");
+    let output = berth()
+        .args(["check", "tests/fixtures/many-mistakes/berth.kdl"])
+        .output()
+        .expect("runs");
     assert_eq!(output.status.code(), Some(1));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.contains("berth::unknown-node"), "{stderr}");
     assert!(stderr.contains("did you mean `port`?"), "{stderr}");
-    assert!(stderr.contains("tests/fixtures/many-mistakes/berth.kdl:8:5"), "{stderr}");
+    assert!(
+        stderr.contains("tests/fixtures/many-mistakes/berth.kdl:8:5"),
+        "{stderr}"
+    );
 }
 
 #[test]
 fn json_output_follows_the_contract() {
-    let output = berth().args(["check", "tests/fixtures/many-mistakes/berth.kdl", "--format", "json"]).output().expect("runs");
+    let output = berth()
+        .args([
+            "check",
+            "tests/fixtures/many-mistakes/berth.kdl",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
     assert_eq!(output.status.code(), Some(1));
-    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
+    let report: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("stdout is one JSON object");
     let first = &report["diagnostics"][0];
-    for field in ["code", "severity", "message", "file", "line", "column", "help", "labels"] {
+    for field in [
+        "code", "severity", "message", "file", "line", "column", "help", "labels",
+    ] {
         assert!(!first[field].is_null(), "missing `{field}` in {first}");
     }
     assert_eq!(first["file"], "tests/fixtures/many-mistakes/berth.kdl");
     assert!(first["labels"][0]["line"].as_u64().is_some());
-    let valid = stdout_of(berth().args(["check", "examples/minimal/berth.kdl", "--format", "json"]));
-    assert_eq!(serde_json::from_str::<serde_json::Value>(&valid).expect("JSON"), serde_json::json!({"diagnostics": []}));
+    let valid =
+        stdout_of(berth().args(["check", "examples/minimal/berth.kdl", "--format", "json"]));
+    assert_eq!(
+        serde_json::from_str::<serde_json::Value>(&valid).expect("JSON"),
+        serde_json::json!({"diagnostics": []})
+    );
 }
 
 #[test]
 fn usage_and_io_errors_exit_two() {
-    berth().args(["check", "does/not/exist.kdl"]).assert().code(2).stderr(predicates_contains("does/not/exist.kdl"));
-    berth().args(["check", "examples/minimal/berth.kdl", "--var", "novalue"]).assert().code(2);
-    berth().args(["check", "examples/minimal/berth.kdl", "--target", "lambda"]).assert().code(2);
+    berth()
+        .args(["check", "does/not/exist.kdl"])
+        .assert()
+        .code(2)
+        .stderr(predicates_contains("does/not/exist.kdl"));
+    berth()
+        .args(["check", "examples/minimal/berth.kdl", "--var", "novalue"])
+        .assert()
+        .code(2);
+    berth()
+        .args(["check", "examples/minimal/berth.kdl", "--target", "lambda"])
+        .assert()
+        .code(2);
     berth().args(["explain", "no-such-code"]).assert().code(2);
     berth().args(["frobnicate"]).assert().code(2);
 }
 
 #[test]
 fn overrides_change_the_outcome() {
-    berth().args(["check", "examples/minimal/berth.kdl", "--env", "nope"]).assert().code(1).stderr(predicates_contains("berth::unknown-environment"));
-    let output = berth().args(["check", "tests/fixtures/unknown-variable/berth.kdl", "--var", "tga=1", "--var", "tag=1", "--var", "version=1", "--format", "json"]).output().expect("runs");
+    berth()
+        .args(["check", "examples/minimal/berth.kdl", "--env", "nope"])
+        .assert()
+        .code(1)
+        .stderr(predicates_contains("berth::unknown-environment"));
+    let output = berth()
+        .args([
+            "check",
+            "tests/fixtures/unknown-variable/berth.kdl",
+            "--var",
+            "tga=1",
+            "--var",
+            "tag=1",
+            "--var",
+            "version=1",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
     let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
-    let codes: Vec<&str> = report["diagnostics"].as_array().expect("list").iter().filter_map(|item| item["code"].as_str()).collect();
-    assert!(!codes.contains(&"berth::unknown-variable"), "--var did not define the variable: {codes:?}");
+    let codes: Vec<&str> = report["diagnostics"]
+        .as_array()
+        .expect("list")
+        .iter()
+        .filter_map(|item| item["code"].as_str())
+        .collect();
+    assert!(
+        !codes.contains(&"berth::unknown-variable"),
+        "--var did not define the variable: {codes:?}"
+    );
 }
 
 #[test]
@@ -73,7 +146,8 @@ fn explain_prints_the_docs_section() {
 #[test]
 fn schema_prints_the_committed_schema() {
     let printed = stdout_of(berth().arg("schema"));
-    let committed = fs_err::read_to_string(root().join("schema/berth.schema.json")).expect("committed");
+    let committed =
+        fs_err::read_to_string(root().join("schema/berth.schema.json")).expect("committed");
     assert_eq!(printed, committed);
 }
 
@@ -86,19 +160,37 @@ fn fmt_keeps_comments_and_is_idempotent() {
     berth().args(["fmt", "--check"]).arg(&file).assert().code(1);
     berth().arg("fmt").arg(&file).assert().code(0);
     let formatted = fs_err::read_to_string(&file).expect("read");
-    assert!(formatted.contains("// the shop") && formatted.contains("// pinned"), "{formatted}");
+    assert!(
+        formatted.contains("// the shop") && formatted.contains("// pinned"),
+        "{formatted}"
+    );
     berth().args(["fmt", "--check"]).arg(&file).assert().code(0);
     berth().arg("check").arg(&file).assert().code(0);
     fs_err::write(&file, "service {").expect("write");
-    berth().arg("fmt").arg(&file).assert().code(1).stderr(predicates_contains("berth::syntax"));
+    berth()
+        .arg("fmt")
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stderr(predicates_contains("berth::syntax"));
     fs_err::remove_dir_all(&directory).expect("cleanup");
 }
 
 #[test]
 fn every_command_has_help_with_an_example() {
-    for command in [vec!["--help"], vec!["check", "--help"], vec!["explain", "--help"], vec!["fmt", "--help"], vec!["schema", "--help"]] {
+    for command in [
+        vec!["--help"],
+        vec!["check", "--help"],
+        vec!["explain", "--help"],
+        vec!["fmt", "--help"],
+        vec!["schema", "--help"],
+    ] {
         let text = stdout_of(berth().args(&command));
-        assert!(text.contains("Example"), "`berth {}` has no example: {text}", command.join(" "));
+        assert!(
+            text.contains("Example"),
+            "`berth {}` has no example: {text}",
+            command.join(" ")
+        );
     }
 }
 

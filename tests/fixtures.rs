@@ -24,10 +24,15 @@ fn every_fixture_matches_its_snapshots() {
 fn a_case_named_after_a_code_reports_that_code() {
     for case in cases("tests/fixtures") {
         let name = case_name(&case);
-        let Some(code) = Code::from_name(&name) else { continue };
+        let Some(code) = Code::from_name(&name) else {
+            continue;
+        };
         let (checked, _) = check_case(&case);
         assert!(
-            checked.diagnostics.iter().any(|diagnostic| diagnostic.code == code),
+            checked
+                .diagnostics
+                .iter()
+                .any(|diagnostic| diagnostic.code == code),
             "fixture {name} does not report {code}: {:#?}",
             checked.diagnostics
         );
@@ -36,16 +41,27 @@ fn a_case_named_after_a_code_reports_that_code() {
 
 #[test]
 fn every_code_has_a_fixture() {
-    let names: Vec<String> = cases("tests/fixtures").iter().map(|case| case_name(case)).collect();
-    let missing: Vec<&str> = Code::ALL.iter().map(|code| code.name()).filter(|name| !names.iter().any(|case| case == name)).collect();
-    assert!(missing.is_empty(), "codes without a fixture under tests/fixtures/<code>/: {missing:?}");
+    let names: Vec<String> = cases("tests/fixtures")
+        .iter()
+        .map(|case| case_name(case))
+        .collect();
+    let missing: Vec<&str> = Code::ALL
+        .iter()
+        .map(|code| code.name())
+        .filter(|name| !names.iter().any(|case| case == name))
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "codes without a fixture under tests/fixtures/<code>/: {missing:?}"
+    );
 }
 
 #[test]
 fn one_file_with_many_mistakes_reports_them_all_with_positions() {
     let case = berth_tests::root().join("tests/fixtures/many-mistakes");
     let (checked, source) = check_case(&case);
-    let report: serde_json::Value = serde_json::from_str(&json(&checked, &source)).expect("valid JSON");
+    let report: serde_json::Value =
+        serde_json::from_str(&json(&checked, &source)).expect("valid JSON");
     let found: Vec<(String, u64, u64)> = report["diagnostics"]
         .as_array()
         .expect("a list")
@@ -73,10 +89,19 @@ fn one_file_with_many_mistakes_reports_them_all_with_positions() {
     ];
     for (code, line, column) in expected {
         assert!(
-            found.iter().any(|(found_code, found_line, found_column)| found_code == code && *found_line == line && *found_column == column),
+            found
+                .iter()
+                .any(|(found_code, found_line, found_column)| found_code == code
+                    && *found_line == line
+                    && *found_column == column),
             "expected {code} at {line}:{column}; found {found:#?}"
         );
     }
-    let distinct: std::collections::BTreeSet<&str> = found.iter().map(|(code, _, _)| code.as_str()).collect();
-    assert!(distinct.len() >= 8, "only {} distinct codes: {distinct:?}", distinct.len());
+    let distinct: std::collections::BTreeSet<&str> =
+        found.iter().map(|(code, _, _)| code.as_str()).collect();
+    assert!(
+        distinct.len() >= 8,
+        "only {} distinct codes: {distinct:?}",
+        distinct.len()
+    );
 }

@@ -2,10 +2,10 @@
 //! and fixtures, go through `check` (and `fmt`), and each run ends in success or diagnostics
 //! whose positions lie inside the document.
 
-use std::panic::{catch_unwind, AssertUnwindSafe};
+use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use berth_compiler::model::Target;
-use berth_compiler::{check, format, Options};
+use berth_compiler::{Options, check, format};
 use berth_tests::{cases, root};
 
 /// A small deterministic generator (xorshift64*), so a failure reproduces from its seed.
@@ -25,11 +25,67 @@ impl Random {
 }
 
 const TOKENS: &[&str] = &[
-    "{", "}", ";", "\"", "=", "#true", "#false", "#null", "\n", " ", "{{", "}}", "{{tag}}", "{{nope}}", "/-", "//", "/*", "*/",
-    "service", "worker", "job", "workspace", "environment", "port", "cpu", "memory", "replicas", "health", "secret", "image",
-    "schedule", "depends-on", "sidecar", "volume", "role", "allow", "min=", "max=", "from=", "\"ssm:/x\"", "\"0 3 * * *\"",
-    "\"0.5 vCPU\"", "\"1GiB\"", "\"10s\"", "99999999999999999999999", "-1", "0", "1.5", "é", "\u{0}", "\\", "r#\"", "\"#", "(t)",
-    "\"a\"", "x=1", "\"\"\"", "0x", "1e999", "#inf", "#nan",
+    "{",
+    "}",
+    ";",
+    "\"",
+    "=",
+    "#true",
+    "#false",
+    "#null",
+    "\n",
+    " ",
+    "{{",
+    "}}",
+    "{{tag}}",
+    "{{nope}}",
+    "/-",
+    "//",
+    "/*",
+    "*/",
+    "service",
+    "worker",
+    "job",
+    "workspace",
+    "environment",
+    "port",
+    "cpu",
+    "memory",
+    "replicas",
+    "health",
+    "secret",
+    "image",
+    "schedule",
+    "depends-on",
+    "sidecar",
+    "volume",
+    "role",
+    "allow",
+    "min=",
+    "max=",
+    "from=",
+    "\"ssm:/x\"",
+    "\"0 3 * * *\"",
+    "\"0.5 vCPU\"",
+    "\"1GiB\"",
+    "\"10s\"",
+    "99999999999999999999999",
+    "-1",
+    "0",
+    "1.5",
+    "é",
+    "\u{0}",
+    "\\",
+    "r#\"",
+    "\"#",
+    "(t)",
+    "\"a\"",
+    "x=1",
+    "\"\"\"",
+    "0x",
+    "1e999",
+    "#inf",
+    "#nan",
 ];
 
 fn mutate(seed: &str, random: &mut Random) -> String {
@@ -54,7 +110,8 @@ fn mutate(seed: &str, random: &mut Random) -> String {
             }
             4 => text.truncate(position),
             _ => {
-                let character = char::from_u32(u32::try_from(random.below(0x2FF)).unwrap_or(32)).unwrap_or(' ');
+                let character =
+                    char::from_u32(u32::try_from(random.below(0x2FF)).unwrap_or(32)).unwrap_or(' ');
                 text.insert(position, character);
             }
         }
@@ -63,7 +120,10 @@ fn mutate(seed: &str, random: &mut Random) -> String {
 }
 
 fn random_document(random: &mut Random) -> String {
-    (0..random.below(40)).map(|_| TOKENS[random.below(TOKENS.len())]).collect::<Vec<_>>().join(if random.below(2) == 0 { " " } else { "" })
+    (0..random.below(40))
+        .map(|_| TOKENS[random.below(TOKENS.len())])
+        .collect::<Vec<_>>()
+        .join(if random.below(2) == 0 { " " } else { "" })
 }
 
 #[test]
@@ -76,10 +136,19 @@ fn ten_thousand_mutated_documents_never_panic() {
     }
     assert!(!seeds.is_empty(), "no seeds under {}", root().display());
     let mut random = Random(0x5EED_BE27_0000_0001);
-    let targets = [None, Some(Target::Ecs), Some(Target::Fargate), Some(Target::Eks)];
+    let targets = [
+        None,
+        Some(Target::Ecs),
+        Some(Target::Fargate),
+        Some(Target::Eks),
+    ];
     let runs = 10_000;
     for run in 0..runs {
-        let document = if run % 5 == 4 { random_document(&mut random) } else { mutate(&seeds[run % seeds.len()], &mut random) };
+        let document = if run % 5 == 4 {
+            random_document(&mut random)
+        } else {
+            mutate(&seeds[run % seeds.len()], &mut random)
+        };
         let options = Options {
             environment: (run % 7 == 0).then(|| "prod".to_owned()),
             target: targets[run % targets.len()],
@@ -89,11 +158,20 @@ fn ten_thousand_mutated_documents_never_panic() {
             let checked = check(&document, &options);
             for diagnostic in &checked.diagnostics {
                 for label in &diagnostic.labels {
-                    assert!(label.span.end() <= document.len(), "label past the end: {diagnostic:?}");
-                    assert!(document.is_char_boundary(label.span.offset), "label inside a character: {diagnostic:?}");
+                    assert!(
+                        label.span.end() <= document.len(),
+                        "label past the end: {diagnostic:?}"
+                    );
+                    assert!(
+                        document.is_char_boundary(label.span.offset),
+                        "label inside a character: {diagnostic:?}"
+                    );
                 }
             }
-            assert!(checked.workspace.is_some() || checked.has_errors(), "no workspace and no error");
+            assert!(
+                checked.workspace.is_some() || checked.has_errors(),
+                "no workspace and no error"
+            );
             let _ = format(&document);
         }));
         assert!(outcome.is_ok(), "run {run} panicked on:\n{document}");

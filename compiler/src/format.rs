@@ -32,7 +32,11 @@ pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
             continue;
         }
         blank_run = 0;
-        let indent = if content.starts_with('}') { depth_before.saturating_sub(1) } else { depth_before };
+        let indent = if content.starts_with('}') {
+            depth_before.saturating_sub(1)
+        } else {
+            depth_before
+        };
         output.push_str(&"    ".repeat(indent));
         output.push_str(content);
         output.push('\n');
@@ -68,7 +72,11 @@ impl Scanner {
             match self.state {
                 State::BlockComment(level) => {
                     if line[index..].starts_with("*/") {
-                        self.state = if level == 1 { State::Code } else { State::BlockComment(level - 1) };
+                        self.state = if level == 1 {
+                            State::Code
+                        } else {
+                            State::BlockComment(level - 1)
+                        };
                         index += 2;
                     } else if line[index..].starts_with("/*") {
                         self.state = State::BlockComment(level + 1);
@@ -109,8 +117,8 @@ impl Scanner {
             self.state = State::MultilineString { hashes };
             return index + hashes + 3;
         }
-        if after_hashes.starts_with('"') {
-            return index + hashes + 1 + string_length(&after_hashes[1..], hashes);
+        if let Some(body) = after_hashes.strip_prefix('"') {
+            return index + hashes + 1 + string_length(body, hashes);
         }
         match rest.as_bytes().first() {
             Some(b'{') => self.depth += 1,

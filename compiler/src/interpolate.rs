@@ -23,6 +23,7 @@ struct Expression<'a> {
     start: usize,
     end: usize,
     inner: &'a str,
+    closed: bool,
 }
 
 impl Interpolator {
@@ -53,9 +54,24 @@ impl Interpolator {
         let expressions = find_expressions(text);
         let mut problems = Vec::new();
         for (index, expression) in expressions.iter().enumerate() {
+            let place = locate(raw, text, &expressions, index, span);
             let name = expression.inner.trim();
-            if is_simple_name(name) && !self.values.contains_key(name) {
-                let place = locate(raw, text, &expressions, index, span);
+            if !expression.closed {
+                problems.push(
+                    Diagnostic::new(
+                        Code::TemplateSyntax,
+                        "an expression is not closed with `}}`",
+                        place,
+                        "opened here",
+                    )
+                    .with_help(format!("write `{{{{{}}}}}`", name.trim_end_matches('}'))),
+                );
+            } else if !is_simple_name(name) {
+                problems.push(
+                    Diagnostic::new(Code::TemplateSyntax, format!("`{{{{{}}}}}` is not a variable expression", expression.inner), place, "not a variable")
+                        .with_help("expressions are `{{name}}`, where the name comes from `vars`, `--var` or the built-ins `workspace`, `env`, `region`, `target`"),
+                );
+            } else if !self.values.contains_key(name) {
                 let known: Vec<&str> = self.values.keys().map(String::as_str).collect();
                 let help = match did_you_mean(name, &known) {
                     Some(near) => format!("did you mean `{near}`?"),
@@ -85,9 +101,9 @@ impl Interpolator {
                     RenderErrorReason::MissingVariable(Some(path)) => {
                         (Code::UnknownVariable, format!("unknown variable `{path}`"))
                     }
-                    reason => (
+                    _ => (
                         Code::TemplateSyntax,
-                        format!("malformed expression: {}", first_line(&reason.to_string())),
+                        "this string is not a valid template".to_owned(),
                     ),
                 };
                 let place = expressions
@@ -117,7 +133,8 @@ fn find_expressions(text: &str) -> Vec<Expression<'_>> {
             expressions.push(Expression {
                 start,
                 end: text.len(),
-                inner: "",
+                inner: &text[start + 2..],
+                closed: false,
             });
             break;
         };
@@ -126,6 +143,7 @@ fn find_expressions(text: &str) -> Vec<Expression<'_>> {
             start,
             end,
             inner: &text[start + 2..end - 2],
+            closed: true,
         });
         cursor = end;
     }
@@ -152,15 +170,6 @@ fn locate(raw: &str, text: &str, expressions: &[Expression<'_>], index: usize, s
     raw.match_indices(needle)
         .nth(earlier)
         .map_or(span, |(offset, _)| span.slice(offset, needle.len()))
-}
-
-fn first_line(text: &str) -> String {
-    let line = text.lines().next().unwrap_or_default().trim();
-    let mut characters = line.chars();
-    match characters.next() {
-        Some(first) => first.to_lowercase().chain(characters).collect(),
-        None => "unknown error".to_owned(),
-    }
 }
 
 #[cfg(test)]
@@ -201,6 +210,11 @@ mod tests {
         let source = r#"x "{{#if}}""#;
         let problems = interpolator()
             .render("{{#if}}", Span::new(2, 9), source)
+            .err()
+            .unwrap_or_default();
+        assert_eq!(problems[0].code, Code::TemplateSyntax);
+        let problems = interpolator()
+            .render("{{tag}", Span::new(2, 9), source)
             .err()
             .unwrap_or_default();
         assert_eq!(problems[0].code, Code::TemplateSyntax);

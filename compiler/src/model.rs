@@ -203,8 +203,8 @@ pub struct Workload {
     pub schedule: Option<Schedule>,
     /// How long a run may take, in milliseconds (jobs).
     pub timeout: Option<Spanned<u64>>,
-    /// Retries of a failed run (jobs).
-    pub retries: u32,
+    /// Retries of a failed run (jobs); the span is empty when not written.
+    pub retries: Spanned<u32>,
     /// False when `cpu` or `memory` could not be read, so size checks would only repeat that error.
     pub sizes_known: bool,
 }

@@ -88,12 +88,12 @@ impl<'a> Naming<'a> {
         format!("{}-{}", self.workspace, self.environment)
     }
 
-    /// The CloudFormation stack of the shared platform.
+    /// The `CloudFormation` stack of the shared platform.
     pub fn platform_stack(&self) -> String {
         format!("{}-platform", self.prefix())
     }
 
-    /// The CloudFormation stack of one workload.
+    /// The `CloudFormation` stack of one workload.
     pub fn workload_stack(&self, workload: &str) -> String {
         format!("{}-{workload}", self.prefix())
     }
@@ -138,12 +138,12 @@ impl<'a> Naming<'a> {
         format!("{}.{}.local", self.environment, self.workspace)
     }
 
-    /// The Kubernetes Secret an ExternalSecret writes for a workload.
+    /// The Kubernetes Secret an `ExternalSecret` writes for a workload.
     pub fn kubernetes_secret(workload: &str) -> String {
         format!("{workload}-secrets")
     }
 
-    /// The PersistentVolumeClaim of one volume of a workload.
+    /// The `PersistentVolumeClaim` of one volume of a workload.
     pub fn volume_claim(workload: &str, volume: &str) -> String {
         format!("{workload}-{volume}")
     }
@@ -236,7 +236,7 @@ const PORT_NAME: Limit = Limit {
 /// Every physical name berth will generate for `workspace` on its target.
 pub fn generated_names(workspace: &Workspace) -> Vec<GeneratedName> {
     let naming = Naming::new(&workspace.name.value, &workspace.environment.value);
-    let base = vec![
+    let base = [
         (workspace.name.value.clone(), workspace.name.span),
         (
             workspace.environment.value.clone(),
@@ -392,8 +392,10 @@ fn workload_names(
             ));
         }
         for volume in &workload.volumes {
-            let mut volume_sources = vec![(volume.name.value.clone(), volume.name.span)];
-            volume_sources.extend(sources.iter().cloned());
+            let volume_sources = vec![
+                (volume.name.value.clone(), volume.name.span),
+                sources[0].clone(),
+            ];
             names.push(GeneratedName {
                 value: Naming::volume_claim(wl, &volume.name.value),
                 limit: SUBDOMAIN,

@@ -23,6 +23,7 @@ impl Span {
     }
 
     /// A sub-span `start..start+len` relative to this span's start.
+    #[must_use]
     pub const fn slice(self, start: usize, len: usize) -> Self {
         Self::new(self.offset + start, len)
     }

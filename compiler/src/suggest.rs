@@ -20,7 +20,12 @@ pub fn did_you_mean<'a>(input: &str, candidates: &[&'a str]) -> Option<&'a str> 
             (distance, similarity, *candidate)
         })
         .filter(|(distance, similarity, _)| *distance <= allowed || *similarity >= 0.8)
-        .min_by(|left, right| left.0.cmp(&right.0).then(right.1.total_cmp(&left.1)).then(left.2.cmp(right.2)))
+        .min_by(|left, right| {
+            left.0
+                .cmp(&right.0)
+                .then(right.1.total_cmp(&left.1))
+                .then(left.2.cmp(right.2))
+        })
         .map(|(_, _, candidate)| candidate)
 }
 

@@ -9,9 +9,23 @@ use crate::source::Span;
 /// Parses `source` as a KDL 2.0 document, or returns every syntax error the parser found.
 pub fn parse(source: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
     source.parse::<KdlDocument>().map_err(|error| {
-        let mut diagnostics: Vec<Diagnostic> = error
-            .diagnostics
+        let problems: Vec<_> = error.diagnostics;
+        // kdl reports an unclosed block twice: once at the `{`, once at the end of the file.
+        let unclosed = problems.iter().any(|problem| {
+            problem
+                .message
+                .as_deref()
+                .is_some_and(|text| text.starts_with("No closing '}'"))
+        });
+        let mut diagnostics: Vec<Diagnostic> = problems
             .into_iter()
+            .filter(|problem| {
+                !(unclosed
+                    && problem
+                        .message
+                        .as_deref()
+                        .is_some_and(|text| text.contains("was not found after nodes")))
+            })
             .map(|problem| {
                 let span = clamp(Span::from(problem.span), source.len());
                 let message = problem
@@ -23,6 +37,8 @@ pub fn parse(source: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
                      and nodes on one line are separated by `;`"
                         .to_owned()
                 });
+                let written = source.get(span.offset..span.end()).unwrap_or_default();
+                let (message, help) = explain_keyword(written).unwrap_or((message, help));
                 Diagnostic::new(Code::Syntax, message, span, label).with_help(help)
             })
             .collect();
@@ -35,6 +51,27 @@ pub fn parse(source: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
             ));
         }
         diagnostics
+    })
+}
+
+/// Better words for the two mistakes KDL 1 habits cause most: bare keywords and unquoted versions.
+fn explain_keyword(written: &str) -> Option<(String, String)> {
+    let word = written.trim();
+    if ["true", "false", "null"].contains(&word) {
+        return Some((
+            format!("`{word}` must be written `#{word}` in KDL 2.0"),
+            format!("write `#{word}`"),
+        ));
+    }
+    let looks_like_version = word.split('.').count() > 2
+        && word.split('.').all(|part| {
+            !part.is_empty() && part.chars().all(|character| character.is_ascii_digit())
+        });
+    looks_like_version.then(|| {
+        (
+            format!("`{word}` is not a number"),
+            format!("quote it: `\"{word}\"`"),
+        )
     })
 }
 

@@ -1,6 +1,6 @@
 //! Rendering diagnostics: miette's graphical report for people, the spec's JSON for machines.
 
-use std::fmt;
+use std::fmt::{self, Write as _};
 
 use berth_compiler::Severity;
 use berth_compiler::diagnostics::{Diagnostic, to_json};
@@ -89,7 +89,7 @@ pub fn render_human(diagnostics: &[Diagnostic], file: &str, source: &str, style:
             source: &named,
         };
         if handler.render_report(&mut output, &wrapped).is_err() {
-            output.push_str(&format!("{}: {}\n", diagnostic.code, diagnostic.message));
+            let _ = writeln!(output, "{}: {}", diagnostic.code, diagnostic.message);
         }
         output.push('\n');
     }

@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use berth::report::{render_human, render_json, Style};
+use berth::report::{Style, render_human, render_json};
 use berth_compiler::model::Target;
-use berth_compiler::{check, Checked, Options};
+use berth_compiler::{Checked, Options, check};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -25,13 +25,17 @@ pub fn cases(relative: &str) -> Vec<PathBuf> {
 
 /// The directory name of a case.
 pub fn case_name(case: &Path) -> String {
-    case.file_name().map(|name| name.to_string_lossy().into_owned()).unwrap_or_default()
+    case.file_name()
+        .map(|name| name.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 /// Options read from a case's optional `args` file: `--env E`, `--target T`, `--var K=V`, `--region R`.
 pub fn case_options(case: &Path) -> Options {
     let mut options = Options::default();
-    let Ok(text) = fs_err::read_to_string(case.join("args")) else { return options };
+    let Ok(text) = fs_err::read_to_string(case.join("args")) else {
+        return options;
+    };
     let words: Vec<&str> = text.split_whitespace().collect();
     for pair in words.chunks(2) {
         match pair {

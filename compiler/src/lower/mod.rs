@@ -71,7 +71,7 @@ pub(crate) struct Lowerer<'a> {
     interpolator: Interpolator,
 }
 
-impl<'a> Lowerer<'a> {
+impl Lowerer<'_> {
     fn select_environment<'d>(
         &mut self,
         document: &'d KdlDocument,

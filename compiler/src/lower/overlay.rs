@@ -1,12 +1,12 @@
 //! Environment overlays: a borrowed node tree, and the merge of an environment's nodes into it.
 //!
-//! Scalars replace, maps (`env`, `tags`, `vars`) merge by key, nodes unique by name (`secret`,
-//! `port`, `volume`, `sidecar`) are replaced by name, blocks without arguments (`health`, `role`)
-//! merge recursively, and repeatable nodes (`allow`) are appended.
+//! Maps (`env`, `vars`) merge by key; nodes unique by name (`secret`, `port`, `volume`,
+//! `sidecar`) are replaced by name or added; every other node (`cpu`, `image`, `replicas`,
+//! `health`, `role`, `depends-on`, …) replaces the base node whole.
 
 use kdl::{KdlNode, KdlValue};
 
-use super::entries::{argument, arguments, properties};
+use super::entries::argument;
 use crate::schema::{Children, Node, Occurs};
 
 /// A KDL node with its children as a tree that overlays can rearrange without copying source.
@@ -87,7 +87,7 @@ pub fn merge<'a>(base: &Tree<'a>, overlay: &Tree<'a>, schema: &'static Node) -> 
                     .iter()
                     .rposition(|existing| existing.name() == change.name());
                 match position {
-                    Some(index) if merges_by_children(change.node, child_schema) => {
+                    Some(index) if merges_by_children(child_schema) => {
                         merged.children[index] =
                             merge(&merged.children[index], change, child_schema);
                     }
@@ -100,15 +100,9 @@ pub fn merge<'a>(base: &Tree<'a>, overlay: &Tree<'a>, schema: &'static Node) -> 
     merged
 }
 
-/// Maps always merge; blocks merge when the overlay sets no arguments or properties on them.
-fn merges_by_children(node: &KdlNode, schema: &'static Node) -> bool {
-    match schema.children {
-        Children::Map { .. } => true,
-        Children::Nodes { .. } => {
-            arguments(node).next().is_none() && properties(node).next().is_none()
-        }
-        Children::None => false,
-    }
+/// Only maps merge; a block is replaced whole, so what an environment says is what it gets.
+fn merges_by_children(schema: &'static Node) -> bool {
+    matches!(schema.children, Children::Map { .. })
 }
 
 fn replace_or_push<'a>(

@@ -62,7 +62,7 @@ impl Lowerer<'_> {
             .and_then(|timeout| self.duration(argument(timeout.node, 0)));
         let retries = self
             .child_integer(tree, "retries")
-            .map_or(0, |retries| retries.value);
+            .unwrap_or_else(|| Spanned::new(0, Span::default()));
         Some(Workload {
             kind,
             name,
@@ -197,29 +197,28 @@ impl Lowerer<'_> {
         let path = self.child_text(tree, "path");
         let host = self.child_text(tree, "host");
         let is_public = self.child_bool(tree, "public").unwrap_or(false);
-        if let Some(path) = &path {
-            if !path.value.starts_with('/') {
-                self.invalid(
-                    path.span,
-                    format!("path `{}` does not start with `/`", path.value),
-                    "not a path",
-                    format!("write `\"/{}\"`", path.value),
-                );
-            }
+        if let Some(path) = &path
+            && !path.value.starts_with('/')
+        {
+            self.invalid(
+                path.span,
+                format!("path `{}` does not start with `/`", path.value),
+                "not a path",
+                format!("write `\"/{}\"`", path.value),
+            );
         }
-        if let Some(host) = &host {
-            if host.value.is_empty()
+        if let Some(host) = &host
+            && (host.value.is_empty()
                 || host
                     .value
-                    .contains(|character: char| character.is_whitespace() || character == '/')
-            {
-                self.invalid(
-                    host.span,
-                    format!("`{}` is not a host name", host.value),
-                    "not a host",
-                    "write a DNS name such as `api.example.com`",
-                );
-            }
+                    .contains(|character: char| character.is_whitespace() || character == '/'))
+        {
+            self.invalid(
+                host.span,
+                format!("`{}` is not a host name", host.value),
+                "not a host",
+                "write a DNS name such as `api.example.com`",
+            );
         }
         if !is_public {
             for (name, written) in [

@@ -101,23 +101,22 @@ impl Lowerer<'_> {
         let Some(text) = text else {
             return Spanned::new(Target::Fargate, name.span);
         };
-        match Target::from_name(&text.value) {
-            Some(target) => Spanned::new(target, text.span),
-            None => {
-                if crate::interpolate::has_expression(
-                    self.source
-                        .get(text.span.offset..text.span.end())
-                        .unwrap_or_default(),
-                ) {
-                    self.invalid(
-                        text.span,
-                        format!("`{}` is not a target", text.value),
-                        "not a target",
-                        "use `ecs`, `fargate` or `eks`",
-                    );
-                }
-                Spanned::new(Target::Fargate, text.span)
+        if let Some(target) = Target::from_name(&text.value) {
+            Spanned::new(target, text.span)
+        } else {
+            if crate::interpolate::has_expression(
+                self.source
+                    .get(text.span.offset..text.span.end())
+                    .unwrap_or_default(),
+            ) {
+                self.invalid(
+                    text.span,
+                    format!("`{}` is not a target", text.value),
+                    "not a target",
+                    "use `ecs`, `fargate` or `eks`",
+                );
             }
+            Spanned::new(Target::Fargate, text.span)
         }
     }
 
@@ -344,21 +343,21 @@ impl Lowerer<'_> {
         if let (Some(min), Some(max)) = (&min, &max) {
             self.check_order(min, max, "`min`", "`max`");
         }
-        if let Some(desired) = &desired {
-            if desired.value < min_value || desired.value > max_value {
-                self.report(
-                    Diagnostic::new(
-                        Code::OutOfRange,
-                        format!(
-                            "`desired` is {}, outside `min`–`max` ({min_value}–{max_value})",
-                            desired.value
-                        ),
-                        desired.span,
-                        "out of range",
-                    )
-                    .with_help("desired must be between min and max"),
-                );
-            }
+        if let Some(desired) = &desired
+            && (desired.value < min_value || desired.value > max_value)
+        {
+            self.report(
+                Diagnostic::new(
+                    Code::OutOfRange,
+                    format!(
+                        "`desired` is {}, outside `min`–`max` ({min_value}–{max_value})",
+                        desired.value
+                    ),
+                    desired.span,
+                    "out of range",
+                )
+                .with_help("desired must be between min and max"),
+            );
         }
         Some(Nodegroup {
             name,
@@ -445,10 +444,22 @@ impl Lowerer<'_> {
             })
             .collect();
         let mut merged = base.clone();
-        for change in overlay
-            .map(|overlay| overlay.children.as_slice())
-            .unwrap_or_default()
-        {
+        // Every environment is checked against the workloads; only the selected one is applied.
+        let environments: Vec<Tree<'_>> = document
+            .nodes()
+            .iter()
+            .filter(|node| node.name().value() == "environment")
+            .map(Tree::of)
+            .collect();
+        let changes = environments.iter().flat_map(|environment| {
+            let selected =
+                overlay.is_some_and(|overlay| std::ptr::eq(overlay.node, environment.node));
+            environment
+                .children
+                .iter()
+                .map(move |change| (change, selected))
+        });
+        for (change, selected) in changes {
             let Some((_, kind)) = WORKLOADS.iter().find(|(name, _)| change.name() == *name) else {
                 continue;
             };
@@ -484,6 +495,9 @@ impl Lowerer<'_> {
                         merged[index].1.name()
                     )),
                 );
+                continue;
+            }
+            if !selected {
                 continue;
             }
             let node_schema = schema::ROOT.child(kind.name()).unwrap_or(&schema::ROOT);

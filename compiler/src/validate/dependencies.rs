@@ -23,6 +23,10 @@ pub fn check_dependencies(workspace: &Workspace, diagnostics: &mut Diagnostics) 
                 edges[from].push((to, dependency.span));
                 continue;
             }
+            if crate::naming::check_label(&dependency.value).is_err() {
+                // Already reported as an invalid name by the shape checks.
+                continue;
+            }
             let help = did_you_mean(&dependency.value, &names).map_or_else(
                 || "depend on a service, worker or job declared in this file".to_owned(),
                 |near| format!("did you mean `{near}`?"),

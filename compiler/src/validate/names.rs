@@ -58,16 +58,23 @@ pub fn check_names(workspace: &Workspace, diagnostics: &mut Diagnostics) {
         {
             diagnostic = diagnostic.with_label(*other, format!("`{text}` is part of it too"));
         }
+        let blamed_length = blamed.chars().count();
+        let shorten = if excess < blamed_length {
+            format!(
+                "shorten `{blamed}` by {excess} character{}",
+                if excess == 1 { "" } else { "s" }
+            )
+        } else {
+            format!("shorten `{blamed}` and the other names in it by {excess} characters in all")
+        };
         let also = if others.is_empty() {
             String::new()
         } else {
             format!("; this also fixes the {} name", others.join(" and "))
         };
         diagnostics.push(diagnostic.with_help(format!(
-            "shorten `{blamed}` by {excess} character{} ({} names are `{}`){also}",
-            if excess == 1 { "" } else { "s" },
-            name.limit.what,
-            name.pattern
+            "{shorten} ({} names are `{}`){also}",
+            name.limit.what, name.pattern
         )));
     }
 }

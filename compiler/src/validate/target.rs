@@ -1,4 +1,4 @@
-//! Rules of the chosen target: Fargate task sizes, what EventBridge cron can express, and
+//! Rules of the chosen target: Fargate task sizes, what `EventBridge` cron can express, and
 //! warnings for every setting the target can only approximate.
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
@@ -53,9 +53,9 @@ fn check_eventbridge_schedule(workload: &Workload, diagnostics: &mut Diagnostics
     let Some(schedule) = &workload.schedule else {
         return;
     };
-    if let Err(reason) = schedule.parsed.to_eventbridge() {
+    if schedule.parsed.to_eventbridge().is_err() {
         diagnostics.push(
-            Diagnostic::new(Code::InvalidCron, format!("EventBridge cannot run `{}`: {reason}", schedule.cron.value), schedule.cron.span, "both day fields set")
+            Diagnostic::new(Code::InvalidCron, format!("EventBridge cannot run `{}`: it restricts both day-of-month and day-of-week", schedule.cron.value), schedule.cron.span, "both day fields set")
                 .with_help("on ECS and Fargate, restrict either day-of-month or day-of-week, not both; split it into two jobs if you need both"),
         );
     }
@@ -102,14 +102,14 @@ fn warn_kubernetes_approximations(workload: &Workload, diagnostics: &mut Diagnos
             "1024 units are 1000m; use a multiple of 128 units (or write millicores) for an exact value",
         ));
     }
-    if let Some(health) = &workload.health {
-        if matches!(health.probe.value, Probe::Command(_)) {
-            diagnostics.push(approximated(
+    if let Some(health) = &workload.health
+        && matches!(health.probe.value, Probe::Command(_))
+    {
+        diagnostics.push(approximated(
                 health.probe.span,
                 format!("the command health check of `{}` becomes an exec probe run by the kubelet", workload.name.value),
                 "it runs in the container as on ECS, but failures restart the pod (liveness) and stop traffic (readiness)",
             ));
-        }
     }
     if let Some(first) = workload.depends_on.first() {
         diagnostics.push(approximated(
@@ -129,16 +129,14 @@ fn warn_kubernetes_approximations(workload: &Workload, diagnostics: &mut Diagnos
             "the HorizontalPodAutoscaler scales on cpu and memory only; this target is ignored on eks",
         ));
     }
-    if workload.kind == WorkloadKind::Job && workload.retries > 0 {
-        if let Some(schedule) = &workload.schedule {
-            diagnostics.push(approximated(
-                schedule.cron.span,
-                format!(
-                    "job retries of `{}` become the Kubernetes backoff limit",
-                    workload.name.value
-                ),
-                "Kubernetes retries a failed pod with exponential back-off rather than at once",
-            ));
-        }
+    if workload.kind == WorkloadKind::Job && workload.retries.value > 0 {
+        diagnostics.push(approximated(
+            workload.retries.span,
+            format!(
+                "job retries of `{}` become the Kubernetes backoff limit",
+                workload.name.value
+            ),
+            "Kubernetes retries a failed pod with exponential back-off rather than at once",
+        ));
     }
 }

@@ -86,8 +86,12 @@ fn check_health(workload: &Workload, diagnostics: &mut Diagnostics) {
     let Some(health) = &workload.health else {
         return;
     };
-    let mut range = |value: &Spanned<u64>, what: &str, min_seconds: u64, max_seconds: u64| -> bool {
-        let whole = value.value % 1000 == 0;
+    let mut range = |value: &Spanned<u64>,
+                     what: &str,
+                     min_seconds: u64,
+                     max_seconds: u64|
+     -> bool {
+        let whole = value.value.is_multiple_of(1000);
         if whole && (min_seconds * 1000..=max_seconds * 1000).contains(&value.value) {
             return true;
         }
@@ -110,8 +114,7 @@ fn check_health(workload: &Workload, diagnostics: &mut Diagnostics) {
     if let Some(grace) = &health.grace {
         range(grace, "grace", 0, 300);
     }
-    if interval_ok && timeout_ok && health.timeout.value >= health.interval.value
-    {
+    if interval_ok && timeout_ok && health.timeout.value >= health.interval.value {
         diagnostics.push(
             Diagnostic::new(Code::HealthCheckRange, "health check timeout is not shorter than its interval", health.timeout.span, "timeout")
                 .with_label(health.interval.span, "interval")
@@ -121,26 +124,24 @@ fn check_health(workload: &Workload, diagnostics: &mut Diagnostics) {
     if let Probe::Http {
         port: Some(port), ..
     } = &health.probe.value
-    {
-        if !workload
+        && !workload
             .container
             .ports
             .iter()
             .any(|declared| declared.number.value == *port)
-        {
-            diagnostics.push(
-                Diagnostic::new(
-                    Code::InvalidValue,
-                    format!(
-                        "the health check probes port {port}, which `{}` does not declare",
-                        workload.name.value
-                    ),
-                    health.probe.span,
-                    "unknown port",
-                )
-                .with_help("probe one of the workload's own ports"),
-            );
-        }
+    {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!(
+                    "the health check probes port {port}, which `{}` does not declare",
+                    workload.name.value
+                ),
+                health.probe.span,
+                "unknown port",
+            )
+            .with_help("probe one of the workload's own ports"),
+        );
     }
     if matches!(health.probe.value, Probe::Http { port: None, .. })
         && workload.container.ports.is_empty()

@@ -23,18 +23,15 @@ pub fn run(args: &ExplainArgs) -> u8 {
         );
         return EXIT_USAGE;
     };
-    match explanation(code) {
-        Some(text) => {
-            println!("{text}");
-            EXIT_OK
-        }
-        None => {
-            eprintln!(
-                "error: no explanation is written for `{}`",
-                code.qualified()
-            );
-            EXIT_USAGE
-        }
+    if let Some(text) = explanation(code) {
+        println!("{text}");
+        EXIT_OK
+    } else {
+        eprintln!(
+            "error: no explanation is written for `{}`",
+            code.qualified()
+        );
+        EXIT_USAGE
     }
 }
 
