@@ -82,18 +82,18 @@ impl Scanner {
                         self.state = State::BlockComment(level + 1);
                         index += 2;
                     } else {
-                        index += 1;
+                        index = next_char(line, index);
                     }
                 }
                 State::MultilineString { hashes } => {
                     let closing = format!("\"\"\"{}", "#".repeat(hashes));
                     if hashes == 0 && bytes[index] == b'\\' {
-                        index += 2;
+                        index = next_char(line, next_char(line, index));
                     } else if line[index..].starts_with(&closing) {
                         self.state = State::Code;
                         index += closing.len();
                     } else {
-                        index += 1;
+                        index = next_char(line, index);
                     }
                 }
                 State::Code => index = self.scan_code(line, index),
@@ -136,15 +136,23 @@ fn string_length(body: &str, hashes: usize) -> usize {
     let mut index = 0;
     while index < bytes.len() {
         if hashes == 0 && bytes[index] == b'\\' {
-            index += 2;
+            index = next_char(body, next_char(body, index));
             continue;
         }
         if body[index..].starts_with(&closing) {
             return index + closing.len();
         }
-        index += 1;
+        index = next_char(body, index);
     }
     body.len()
+}
+
+/// The byte index of the character after the one at `index` (clamped to the end).
+fn next_char(text: &str, index: usize) -> usize {
+    text.get(index..)
+        .and_then(|rest| rest.chars().next())
+        .map_or(text.len(), |character| index + character.len_utf8())
+        .min(text.len())
 }
 
 #[cfg(test)]
@@ -160,5 +168,11 @@ mod tests {
             "// top\nworkspace \"a\" {\n    region \"x{\" // c }\n\n    /* b\n  } */\n}\nservice \"s\" {\n    image #\"}\"#\n    env { K \"\"\"\n  v }\n  \"\"\" }\n}\n"
         );
         assert_eq!(format(&formatted).unwrap_or_default(), formatted);
+    }
+
+    #[test]
+    fn steps_over_multibyte_characters() {
+        let source = "service \"ʢweb\" { env { K \"é\\\"ü\"; } /* ß */ }\n";
+        assert_eq!(format(source).unwrap_or_default(), source);
     }
 }
