@@ -1,5 +1,5 @@
 //! Lowering: KDL document to the typed [`Workspace`], with the selected environment applied and
-//! every string interpolated. Shape problems are reported by [`shape`]; the readers here only
+//! every string interpolated. Shape problems are reported by the `shape` module; the readers here only
 //! report what a value means (units, references, forms), and skip values shape already rejected.
 
 mod entries;

@@ -84,6 +84,21 @@ impl Lowerer<'_> {
         })
     }
 
+    /// The environment's `name` child if it has one, else the workspace's: whether it is written,
+    /// and its rendered text.
+    fn overlaid_text(
+        &mut self,
+        tree: &Tree<'_>,
+        overlay: Option<&Tree<'_>>,
+        name: &str,
+    ) -> (bool, Option<Spanned<String>>) {
+        let written = overlay
+            .and_then(|overlay| overlay.child(name))
+            .or_else(|| tree.child(name));
+        let text = written.and_then(|child| self.text(argument(child.node, 0)));
+        (written.is_some(), text)
+    }
+
     fn target(
         &mut self,
         tree: &Tree<'_>,
@@ -91,10 +106,7 @@ impl Lowerer<'_> {
         options: &Options,
         name: &Spanned<String>,
     ) -> Spanned<Target> {
-        let written = overlay
-            .and_then(|overlay| overlay.child("target"))
-            .or_else(|| tree.child("target"));
-        let text = written.and_then(|target| self.text(argument(target.node, 0)));
+        let (_, text) = self.overlaid_text(tree, overlay, "target");
         if let Some(target) = options.target {
             return Spanned::new(target, text.map_or(name.span, |text| text.span));
         }
@@ -127,15 +139,12 @@ impl Lowerer<'_> {
         options: &Options,
         name: &Spanned<String>,
     ) -> Spanned<String> {
-        let written = overlay
-            .and_then(|overlay| overlay.child("region"))
-            .or_else(|| tree.child("region"));
-        let text = written.and_then(|region| self.text(argument(region.node, 0)));
+        let (written, text) = self.overlaid_text(tree, overlay, "region");
         if let Some(region) = &options.region {
             return Spanned::new(region.clone(), text.map_or(name.span, |text| text.span));
         }
         let Some(region) = text else {
-            if written.is_none() {
+            if !written {
                 self.report(
                     Diagnostic::new(Code::MissingField, format!("workspace `{}` has no region", name.value), name.span, "no `region` here")
                         .with_help("add `region \"eu-west-1\"` to the workspace, or pass `--region` or set `AWS_REGION`"),

@@ -1,6 +1,6 @@
 //! The shape of the workspace language as data: every node, argument, property and child.
 //!
-//! The same table drives the shape checks in [`crate::lower`], the did-you-mean and
+//! The same table drives the shape checks in [`crate::lower()`], the did-you-mean and
 //! "belongs in" suggestions, and the machine-readable schema that `berth schema` prints.
 
 mod language;
