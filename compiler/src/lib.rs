@@ -5,11 +5,13 @@
 //!   [`schema`], with the selected environment applied and `{{…}}` expressions rendered.
 //! - [`validate()`]: cross-node and per-target rules; only it builds a [`Valid`] workspace.
 //! - [`check`]: the three stages in a row, collecting every problem in one run.
+//! - [`emit()`]: a valid workspace to CloudFormation (and, for eks, Kubernetes) artifacts.
 //!
 //! Nothing here reads files, the environment or the network, and nothing prints.
 
 pub mod cron;
 pub mod diagnostics;
+pub mod emit;
 pub mod fargate;
 mod format;
 mod interpolate;
@@ -25,6 +27,7 @@ pub mod units;
 pub mod validate;
 
 pub use diagnostics::{Code, Diagnostic, Severity};
+pub use emit::emit;
 pub use format::format;
 pub use lower::{Options, lower};
 pub use syntax::parse;

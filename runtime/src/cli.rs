@@ -21,6 +21,11 @@ pub enum Command {
         after_help = "Examples:\n  berth check\n  berth check shop.kdl --target eks --env prod\n  berth check --var tag=1.5.0 --format json\n\nExit codes: 0 valid (warnings allowed), 1 invalid, 2 usage or I/O error."
     )]
     Check(CheckArgs),
+    /// Validate, then write CloudFormation (and Kubernetes) artifacts and manifest.json
+    #[command(
+        after_help = "Examples:\n  berth build\n  berth build examples/fargate-shop/berth.kdl --env prod --out out/prod\n  berth build --cfn-format yaml\n\nNo AWS account is needed; nothing is deployed. Exit codes: 0 built, 1 invalid, 2 usage or I/O error."
+    )]
+    Build(BuildArgs),
     /// Explain a diagnostic code, with an example and the fix
     #[command(
         after_help = "Examples:\n  berth explain fargate-size\n  berth explain berth::unknown-node\n  berth explain --list"
@@ -65,6 +70,29 @@ pub struct CheckArgs {
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
+}
+
+/// Flags of `berth build`.
+#[derive(Debug, Args)]
+pub struct BuildArgs {
+    /// The workspace to build.
+    #[command(flatten)]
+    pub workspace: WorkspaceArgs,
+    /// Where to write the artifacts (default `berth-out/<env>/`); an earlier build there is replaced
+    #[arg(long, value_name = "DIR")]
+    pub out: Option<PathBuf>,
+    /// How to write CloudFormation templates
+    #[arg(long, value_enum, default_value_t = CfnFormat::Json)]
+    pub cfn_format: CfnFormat,
+}
+
+/// The `--cfn-format` values.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
+pub enum CfnFormat {
+    /// JSON
+    Json,
+    /// YAML with long-form intrinsics
+    Yaml,
 }
 
 /// Flags of `berth explain`.

@@ -1,5 +1,6 @@
 //! One module per command. Each returns the process exit code and prints its own output.
 
+mod build;
 mod check;
 mod explain;
 mod fmt;
@@ -17,6 +18,7 @@ pub use explain::{DIAGNOSTICS_DOC, explanation};
 pub fn run(cli: Cli) -> u8 {
     match cli.command {
         Command::Check(args) => check::run(&args),
+        Command::Build(args) => build::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Schema => {

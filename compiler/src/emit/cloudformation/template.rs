@@ -1,0 +1,183 @@
+//! A CloudFormation template under construction, the intrinsic functions, logical ids and tags.
+//! Maps are sorted (`serde_json` without `preserve_order`), so output is deterministic.
+
+use serde_json::{Map, Value, json};
+
+use super::TemplateFormat;
+
+/// A template: parameters, conditions, resources and outputs by logical id.
+#[derive(Debug, Default)]
+pub struct Template {
+    description: String,
+    parameters: Map<String, Value>,
+    conditions: Map<String, Value>,
+    resources: Map<String, Value>,
+    outputs: Map<String, Value>,
+}
+
+impl Template {
+    /// An empty template with a description.
+    pub fn new(description: impl Into<String>) -> Self {
+        Self {
+            description: description.into(),
+            ..Self::default()
+        }
+    }
+
+    /// Adds a resource of `kind` with `properties`; returns its logical id.
+    pub fn resource(&mut self, id: &str, kind: &str, properties: Value) -> String {
+        self.resources.insert(
+            id.to_owned(),
+            json!({ "Type": kind, "Properties": properties }),
+        );
+        id.to_owned()
+    }
+
+    /// Adds a resource with extra top-level attributes (`DependsOn`, `Condition`, policies).
+    pub fn resource_with(
+        &mut self,
+        id: &str,
+        kind: &str,
+        properties: Value,
+        attributes: Value,
+    ) -> String {
+        let mut resource = json!({ "Type": kind, "Properties": properties });
+        if let (Some(target), Value::Object(extra)) = (resource.as_object_mut(), attributes) {
+            target.extend(extra);
+        }
+        self.resources.insert(id.to_owned(), resource);
+        id.to_owned()
+    }
+
+    /// Adds a parameter.
+    pub fn parameter(&mut self, id: &str, definition: Value) {
+        self.parameters.insert(id.to_owned(), definition);
+    }
+
+    /// Adds a condition.
+    pub fn condition(&mut self, id: &str, definition: Value) {
+        self.conditions.insert(id.to_owned(), definition);
+    }
+
+    /// Adds an output, exported under `export` when given.
+    pub fn output(&mut self, id: &str, value: Value, export: Option<String>) {
+        let mut output = json!({ "Value": value });
+        if let (Some(name), Some(object)) = (export, output.as_object_mut()) {
+            object.insert("Export".into(), json!({ "Name": name }));
+        }
+        self.outputs.insert(id.to_owned(), output);
+    }
+
+    /// Whether a resource with this logical id exists.
+    pub fn has_resource(&self, id: &str) -> bool {
+        self.resources.contains_key(id)
+    }
+
+    /// How many resources the template holds.
+    pub fn resource_count(&self) -> usize {
+        self.resources.len()
+    }
+
+    /// The template document.
+    pub fn to_value(&self) -> Value {
+        let mut document = Map::new();
+        document.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
+        document.insert("Description".into(), json!(self.description));
+        for (key, section) in [
+            ("Parameters", &self.parameters),
+            ("Conditions", &self.conditions),
+            ("Outputs", &self.outputs),
+        ] {
+            if !section.is_empty() {
+                document.insert(key.into(), Value::Object(section.clone()));
+            }
+        }
+        document.insert("Resources".into(), Value::Object(self.resources.clone()));
+        Value::Object(document)
+    }
+
+    /// The template as text in `format`.
+    pub fn render(&self, format: TemplateFormat) -> String {
+        let value = self.to_value();
+        let mut text = match format {
+            TemplateFormat::Json => serde_json::to_string_pretty(&value).unwrap_or_default(),
+            TemplateFormat::Yaml => serde_saphyr::to_string(&value).unwrap_or_default(),
+        };
+        if !text.ends_with('\n') {
+            text.push('\n');
+        }
+        text
+    }
+}
+
+/// `{"Ref": id}`.
+pub fn reference(id: &str) -> Value {
+    json!({ "Ref": id })
+}
+
+/// `{"Fn::GetAtt": [id, attribute]}`.
+pub fn attribute(id: &str, name: &str) -> Value {
+    json!({ "Fn::GetAtt": [id, name] })
+}
+
+/// `{"Fn::ImportValue": name}`.
+pub fn import(name: &str) -> Value {
+    json!({ "Fn::ImportValue": name })
+}
+
+/// `{"Fn::Sub": text}`.
+pub fn sub(text: &str) -> Value {
+    json!({ "Fn::Sub": text })
+}
+
+/// An alphanumeric logical id from name parts: `["Service", "web-api"]` → `ServiceWebApi`.
+pub fn logical_id(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .flat_map(|part| part.split(|character: char| !character.is_ascii_alphanumeric()))
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| {
+            let mut characters = segment.chars();
+            characters.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + characters.as_str()
+            })
+        })
+        .collect()
+}
+
+/// The `[{Key, Value}]` tag list: the workspace's tags plus berth's own, sorted by key.
+pub fn tags(workspace: &crate::model::Workspace, workload: Option<&str>) -> Value {
+    let mut pairs: std::collections::BTreeMap<String, String> = workspace
+        .tags
+        .iter()
+        .map(|(key, value)| (key.clone(), value.value.clone()))
+        .collect();
+    pairs.insert("berth:workspace".into(), workspace.name.value.clone());
+    pairs.insert(
+        "berth:environment".into(),
+        workspace.environment.value.clone(),
+    );
+    if let Some(workload) = workload {
+        pairs.insert("berth:workload".into(), workload.to_owned());
+    }
+    Value::Array(
+        pairs
+            .into_iter()
+            .map(|(key, value)| json!({ "Key": key, "Value": value }))
+            .collect(),
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn logical_ids_are_alphanumeric() {
+        assert_eq!(
+            logical_id(&["Service", "web-api", "8080"]),
+            "ServiceWebApi8080"
+        );
+        assert_eq!(logical_id(&["TargetGroup", "a.b_c"]), "TargetGroupABC");
+    }
+}
