@@ -111,6 +111,8 @@ codes! {
     HealthCheckRange = "health-check-range", Error;
     /// a schedule is not a valid 5-field cron expression for the target
     InvalidCron = "invalid-cron", Error;
+    /// more public routes than one load balancer listener accepts
+    TooManyRoutes = "too-many-routes", Error;
     /// a secret reference is not an SSM parameter or Secrets Manager secret
     InvalidSecretRef = "invalid-secret-ref", Error;
     /// a name berth generates from your names exceeds the platform's limit

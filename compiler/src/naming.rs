@@ -124,8 +124,10 @@ impl<'a> Naming<'a> {
     }
 
     /// An ECR repository the workspace owns.
+    /// Repositories belong to one environment's platform stack, so the environment is part of
+    /// the name: two environments in one account and region must not both create it.
     pub fn ecr_repository(&self, repository: &str) -> String {
-        format!("{}/{repository}", self.workspace)
+        format!("{}/{}/{repository}", self.workspace, self.environment)
     }
 
     /// A managed node group.
@@ -370,7 +372,7 @@ fn workload_names(
         names.push(GeneratedName {
             value: naming.ecr_repository(&repository.value),
             limit: ECR_REPOSITORY,
-            pattern: "<workspace>/<repository>",
+            pattern: "<workspace>/<env>/<repository>",
             sources: repository_sources,
         });
     }
@@ -384,7 +386,7 @@ fn workload_names(
         if workload.kind == WorkloadKind::Job {
             names.push(name(wl.to_owned(), CRONJOB, "<job>"));
         }
-        if workload.role.is_some() {
+        if needs_pod_role(workload) {
             names.push(name(
                 naming.workload_role(wl, "pod"),
                 IAM_ROLE,
@@ -453,6 +455,14 @@ fn workload_names(
         ));
     }
     names
+}
+
+/// Whether a workload on EKS gets its own IAM role: it has a `role` or reads secrets.
+pub fn needs_pod_role(workload: &Workload) -> bool {
+    workload.role.is_some()
+        || workload
+            .containers()
+            .any(|container| !container.secrets.is_empty())
 }
 
 #[cfg(test)]

@@ -68,3 +68,63 @@ pub fn human(checked: &Checked, source: &str) -> String {
 pub fn json(checked: &Checked, source: &str) -> String {
     render_json(&checked.diagnostics, "berth.kdl", source)
 }
+
+/// The artifacts of building the `berth.kdl` in `case` for `target` (the file's own target when
+/// `None`), or the diagnostics if it is invalid.
+pub fn build_case(
+    case: &Path,
+    target: Option<Target>,
+    format: berth_compiler::emit::TemplateFormat,
+) -> berth_compiler::emit::Artifacts {
+    let source = fs_err::read_to_string(case.join("berth.kdl")).expect("readable");
+    let mut options = case_options(case);
+    if target.is_some() {
+        options.target = target;
+    }
+    let checked = check(&source, &options);
+    let workspace = checked
+        .workspace
+        .unwrap_or_else(|| panic!("{} is invalid: {:#?}", case.display(), checked.diagnostics));
+    berth_compiler::emit::emit(&workspace, format)
+        .unwrap_or_else(|error| panic!("{} does not emit: {error}", case.display()))
+}
+
+/// Writes artifacts under `directory` (replacing it) and returns the written paths.
+pub fn write_artifacts(
+    directory: &Path,
+    artifacts: &berth_compiler::emit::Artifacts,
+) -> Vec<PathBuf> {
+    if directory.exists() {
+        fs_err::remove_dir_all(directory).expect("removable");
+    }
+    fs_err::create_dir_all(directory).expect("creatable");
+    artifacts
+        .files
+        .iter()
+        .map(|artifact| {
+            let path = directory.join(&artifact.path);
+            fs_err::write(&path, &artifact.content).expect("writable");
+            path
+        })
+        .collect()
+}
+
+/// Every case (examples and valid fixtures) that builds with CloudFormation, with the targets
+/// to build it for.
+pub fn cloudformation_cases() -> Vec<(PathBuf, Target)> {
+    let mut cases_and_targets = Vec::new();
+    for example in cases("examples") {
+        for target in [Target::Ecs, Target::Fargate] {
+            cases_and_targets.push((example.clone(), target));
+        }
+    }
+    for fixture in cases("tests/fixtures") {
+        let (checked, _) = check_case(&fixture);
+        if let Some(workspace) = checked.workspace
+            && workspace.target.value.is_ecs_family()
+        {
+            cases_and_targets.push((fixture, workspace.target.value));
+        }
+    }
+    cases_and_targets
+}

@@ -6,8 +6,10 @@
 //!   (from `depends-on`) and sha256.
 
 pub mod cloudformation;
+pub mod kubernetes;
 
 use std::collections::BTreeMap;
+use std::fmt::Write as _;
 
 use serde::Serialize;
 use sha2::{Digest, Sha256};
@@ -166,5 +168,10 @@ pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> String {
 }
 
 fn hex(bytes: &[u8]) -> String {
-    bytes.iter().map(|byte| format!("{byte:02x}")).collect()
+    bytes
+        .iter()
+        .fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {
+            let _ = write!(text, "{byte:02x}");
+            text
+        })
 }

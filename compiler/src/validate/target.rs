@@ -9,6 +9,28 @@ use crate::units;
 /// Checks each workload against the workspace's target.
 pub fn check_target(workspace: &Workspace, diagnostics: &mut Diagnostics) {
     let target = workspace.target.value;
+    check_subnet_room(workspace, diagnostics);
+    if target == Target::Ecs {
+        let name = &workspace.name.value;
+        if let Some(prefix) = ["aws", "ecs", "fargate"]
+            .into_iter()
+            .find(|prefix| name.starts_with(prefix))
+        {
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidName, format!("on target `ecs` the workspace name cannot start with `{prefix}`"), workspace.name.span, "reserved prefix")
+                    .with_help("ECS rejects capacity provider names starting with `aws`, `ecs` or `fargate`, and berth names them after the workspace; rename the workspace"),
+            );
+        }
+    }
+    if target == Target::Ecs
+        && let crate::model::Network::New { nat: false, .. } = &workspace.network
+    {
+        diagnostics.push(approximated(
+                workspace.target.span,
+                "on ECS with EC2 instances, tasks get no public IP, so without NAT they cannot reach the internet".to_owned(),
+                "images are still pulled by the instances; add `nat #true` to `network` if the workloads call out",
+            ));
+    }
     for workload in &workspace.workloads {
         match target {
             Target::Fargate => check_fargate_size(workload, diagnostics),
@@ -19,6 +41,33 @@ pub fn check_target(workspace: &Workspace, diagnostics: &mut Diagnostics) {
             check_eventbridge_schedule(workload, diagnostics);
             warn_ecs_approximations(workload, diagnostics);
         }
+    }
+}
+
+/// A new VPC is cut into 16 equal blocks (8 for a /24, whose blocks are the /27 minimum a load
+/// balancer subnet needs); public subnets take the first half, private ones the second.
+fn check_subnet_room(workspace: &Workspace, diagnostics: &mut Diagnostics) {
+    let crate::model::Network::New { cidr, zones, .. } = &workspace.network else {
+        return;
+    };
+    let Some(prefix) = cidr
+        .value
+        .split_once('/')
+        .and_then(|(_, prefix)| prefix.parse::<u8>().ok())
+    else {
+        return;
+    };
+    let per_half = if prefix >= 24 { 4 } else { 8 };
+    if usize::from(*zones) > per_half {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::OutOfRange,
+                format!("a /{prefix} VPC has room for subnets in {per_half} zones, not {zones}"),
+                cidr.span,
+                "too small",
+            )
+            .with_help("use fewer `zones` or a larger block such as /23"),
+        );
     }
 }
 

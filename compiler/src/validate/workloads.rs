@@ -10,6 +10,8 @@ use crate::source::{Span, Spanned};
 /// Checks every workload, then the routes they share.
 pub fn check_workloads(workspace: &Workspace, diagnostics: &mut Diagnostics) {
     for workload in &workspace.workloads {
+        check_sidecars(workload, diagnostics);
+        check_public_ports(workspace, workload, diagnostics);
         check_ports(workload, diagnostics);
         check_variables(workload, diagnostics);
         check_mounts(workload, diagnostics);
@@ -38,6 +40,73 @@ fn check_ports(workload: &Workload, diagnostics: &mut Diagnostics) {
                     seen.insert(port.number.value, (port.number.span, owner));
                 }
             }
+        }
+    }
+}
+
+fn check_sidecars(workload: &Workload, diagnostics: &mut Diagnostics) {
+    for sidecar in &workload.sidecars {
+        if sidecar.name.value == workload.name.value {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::DuplicateName,
+                    format!(
+                        "sidecar `{}` has the name of its workload",
+                        sidecar.name.value
+                    ),
+                    sidecar.name.span,
+                    "sidecar name",
+                )
+                .with_label(workload.name.span, "the main container's name")
+                .with_help(
+                    "the main container is named after the workload; give the sidecar another name",
+                ),
+            );
+        }
+        for port in sidecar
+            .container
+            .ports
+            .iter()
+            .filter(|port| port.route.is_some())
+        {
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidValue, "a sidecar port cannot be public".to_owned(), port.number.span, "sidecar port")
+                    .with_help("route public traffic to the workload's own port; sidecars are reached inside the task or pod"),
+            );
+        }
+    }
+}
+
+fn check_public_ports(workspace: &Workspace, workload: &Workload, diagnostics: &mut Diagnostics) {
+    if let crate::model::Replicas::Auto {
+        requests: Some(requests),
+        ..
+    } = &workload.replicas
+        && !workload.is_public()
+    {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!(
+                    "`{}` scales on load-balancer requests but has no public port",
+                    workload.name.value
+                ),
+                requests.span,
+                "nothing to count",
+            )
+            .with_help("scale on `cpu` or `memory`, or make a port public"),
+        );
+    }
+    if workspace.domain.is_none() {
+        for port in
+            workload.container.ports.iter().filter(|port| {
+                port.route.is_some() && port.protocol == crate::model::Protocol::Grpc
+            })
+        {
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidValue, "a public `grpc` port needs HTTPS, which needs a `domain`".to_owned(), port.number.span, "grpc port")
+                    .with_help("the load balancer routes gRPC only over HTTPS: add `domain \"…\" certificate=\"arn:…\"` to the workspace"),
+            );
         }
     }
 }
@@ -161,7 +230,22 @@ fn check_health(workload: &Workload, diagnostics: &mut Diagnostics) {
     }
 }
 
+/// The default quota of rules on one Application Load Balancer listener.
+const LISTENER_RULE_QUOTA: usize = 100;
+
 fn check_routes(workspace: &Workspace, diagnostics: &mut Diagnostics) {
+    let routes: Vec<&crate::model::Route> = workspace
+        .workloads
+        .iter()
+        .flat_map(|workload| &workload.container.ports)
+        .filter_map(|port| port.route.as_ref())
+        .collect();
+    if let Some(first_over) = routes.get(LISTENER_RULE_QUOTA) {
+        diagnostics.push(
+            Diagnostic::new(Code::TooManyRoutes, format!("{} public routes exceed the {LISTENER_RULE_QUOTA} rules one load balancer listener accepts", routes.len()), first_over.span, "route 101")
+                .with_help("make internal ports private (they are reachable by service discovery), or route several paths to one service"),
+        );
+    }
     let mut seen: BTreeMap<(Option<&str>, &str), (Span, &str)> = BTreeMap::new();
     for workload in &workspace.workloads {
         for port in &workload.container.ports {

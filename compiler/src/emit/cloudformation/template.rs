@@ -26,10 +26,8 @@ impl Template {
 
     /// Adds a resource of `kind` with `properties`; returns its logical id.
     pub fn resource(&mut self, id: &str, kind: &str, properties: Value) -> String {
-        self.resources.insert(
-            id.to_owned(),
-            json!({ "Type": kind, "Properties": properties }),
-        );
+        self.resources
+            .insert(id.to_owned(), typed(kind, properties));
         id.to_owned()
     }
 
@@ -41,7 +39,7 @@ impl Template {
         properties: Value,
         attributes: Value,
     ) -> String {
-        let mut resource = json!({ "Type": kind, "Properties": properties });
+        let mut resource = typed(kind, properties);
         if let (Some(target), Value::Object(extra)) = (resource.as_object_mut(), attributes) {
             target.extend(extra);
         }
@@ -61,11 +59,12 @@ impl Template {
 
     /// Adds an output, exported under `export` when given.
     pub fn output(&mut self, id: &str, value: Value, export: Option<String>) {
-        let mut output = json!({ "Value": value });
-        if let (Some(name), Some(object)) = (export, output.as_object_mut()) {
-            object.insert("Export".into(), json!({ "Name": name }));
+        let mut output = Map::new();
+        output.insert("Value".into(), value);
+        if let Some(name) = export {
+            output.insert("Export".into(), json!({ "Name": name }));
         }
-        self.outputs.insert(id.to_owned(), output);
+        self.outputs.insert(id.to_owned(), Value::Object(output));
     }
 
     /// Whether a resource with this logical id exists.
@@ -108,6 +107,14 @@ impl Template {
         }
         text
     }
+}
+
+/// `{"Type": kind, "Properties": properties}`, moving the properties in.
+fn typed(kind: &str, properties: Value) -> Value {
+    let mut resource = Map::new();
+    resource.insert("Type".into(), Value::String(kind.to_owned()));
+    resource.insert("Properties".into(), properties);
+    Value::Object(resource)
 }
 
 /// `{"Ref": id}`.

@@ -1,0 +1,156 @@
+//! Where workloads run and are reached: the ECS cluster, the Cloud Map namespace services find
+//! each other in, and the shared internet-facing load balancer with its listeners.
+
+use serde_json::json;
+
+use super::{Cluster, Network, SecurityGroups, depends_on, export, workspace_tags};
+use crate::emit::cloudformation::{Context, Template, attribute, exports, reference};
+
+const CLUSTER: &str = "Cluster";
+const NAMESPACE: &str = "DiscoveryNamespace";
+const LOAD_BALANCER: &str = "LoadBalancer";
+const HTTP_LISTENER: &str = "HttpListener";
+const HTTPS_LISTENER: &str = "HttpsListener";
+
+/// TLS 1.3 with TLS 1.2 fallback.
+const SSL_POLICY: &str = "ELBSecurityPolicy-TLS13-1-2-2021-06";
+
+/// The ECS cluster with Container Insights, and the private DNS namespace in the VPC.
+pub(super) fn cluster(
+    context: &Context<'_>,
+    template: &mut Template,
+    network: &Network,
+) -> Cluster {
+    template.resource(
+        CLUSTER,
+        "AWS::ECS::Cluster",
+        json!({
+            "ClusterName": context.naming.prefix(),
+            "ClusterSettings": [{ "Name": "containerInsights", "Value": "enabled" }],
+            "Tags": workspace_tags(context),
+        }),
+    );
+    template.resource(
+        NAMESPACE,
+        "AWS::ServiceDiscovery::PrivateDnsNamespace",
+        json!({
+            "Name": context.naming.discovery_namespace(),
+            "Description": format!("Services of {}", context.naming.prefix()),
+            "Vpc": network.vpc.clone(),
+            "Tags": workspace_tags(context),
+        }),
+    );
+    export(context, template, exports::CLUSTER_NAME, reference(CLUSTER));
+    export(
+        context,
+        template,
+        exports::CLUSTER_ARN,
+        attribute(CLUSTER, "Arn"),
+    );
+    export(
+        context,
+        template,
+        exports::DISCOVERY_NAMESPACE_ID,
+        attribute(NAMESPACE, "Id"),
+    );
+    Cluster {
+        id: CLUSTER.to_owned(),
+    }
+}
+
+/// The internet-facing application load balancer in the public subnets. Without a domain its
+/// HTTP listener answers 404 until workloads add rules; with one, HTTP redirects to an HTTPS
+/// listener that does.
+pub(super) fn load_balancer(
+    context: &Context<'_>,
+    template: &mut Template,
+    network: &Network,
+    groups: &SecurityGroups,
+) {
+    template.resource_with(
+        LOAD_BALANCER,
+        "AWS::ElasticLoadBalancingV2::LoadBalancer",
+        json!({
+            "Name": context.naming.prefix(),
+            "Type": "application",
+            "Scheme": "internet-facing",
+            "IpAddressType": "ipv4",
+            "Subnets": network.public_subnets,
+            "SecurityGroups": groups.load_balancer.iter().collect::<Vec<_>>(),
+            "LoadBalancerAttributes": [
+                { "Key": "deletion_protection.enabled", "Value": "false" },
+                { "Key": "routing.http.drop_invalid_header_fields.enabled", "Value": "true" },
+                { "Key": "routing.http.desync_mitigation_mode", "Value": "defensive" },
+            ],
+            "Tags": workspace_tags(context),
+        }),
+        depends_on(network.public_route.iter()),
+    );
+    let not_found = json!([{
+        "Type": "fixed-response",
+        "FixedResponseConfig": {
+            "StatusCode": "404",
+            "ContentType": "text/plain",
+            "MessageBody": "Not Found",
+        },
+    }]);
+    let Some(domain) = &context.workspace.domain else {
+        template.resource(
+            HTTP_LISTENER,
+            "AWS::ElasticLoadBalancingV2::Listener",
+            json!({
+                "LoadBalancerArn": reference(LOAD_BALANCER),
+                "Port": 80,
+                "Protocol": "HTTP",
+                "DefaultActions": not_found,
+                "Tags": workspace_tags(context),
+            }),
+        );
+        export_listener(context, template, HTTP_LISTENER);
+        return;
+    };
+    template.resource(
+        HTTP_LISTENER,
+        "AWS::ElasticLoadBalancingV2::Listener",
+        json!({
+            "LoadBalancerArn": reference(LOAD_BALANCER),
+            "Port": 80,
+            "Protocol": "HTTP",
+            "DefaultActions": [{
+                "Type": "redirect",
+                "RedirectConfig": { "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301" },
+            }],
+            "Tags": workspace_tags(context),
+        }),
+    );
+    template.resource(
+        HTTPS_LISTENER,
+        "AWS::ElasticLoadBalancingV2::Listener",
+        json!({
+            "LoadBalancerArn": reference(LOAD_BALANCER),
+            "Port": 443,
+            "Protocol": "HTTPS",
+            "SslPolicy": SSL_POLICY,
+            "Certificates": [{ "CertificateArn": domain.certificate.value }],
+            "DefaultActions": not_found,
+            "Tags": workspace_tags(context),
+        }),
+    );
+    export_listener(context, template, HTTPS_LISTENER);
+}
+
+/// Exports the listener rules attach to, and the load balancer's full name.
+fn export_listener(context: &Context<'_>, template: &mut Template, listener: &str) {
+    export(
+        context,
+        template,
+        exports::LISTENER_ARN,
+        reference(listener),
+    );
+    export(
+        context,
+        template,
+        exports::LOAD_BALANCER_FULL_NAME,
+        attribute(LOAD_BALANCER, "LoadBalancerFullName"),
+    );
+}

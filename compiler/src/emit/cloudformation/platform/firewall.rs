@@ -1,0 +1,151 @@
+//! The security groups. The internet reaches only the load balancer's listener ports; the load
+//! balancer reaches only the workloads; workloads reach each other (and the file system) and
+//! HTTPS anywhere, to pull images and call AWS APIs.
+//!
+//! Every rule is its own resource, so the two groups can refer to each other without a cycle
+//! and an update never rewrites a group's rule set.
+
+use serde_json::{Value, json};
+
+use super::{Network, SecurityGroups, named_tags};
+use crate::emit::cloudformation::{Context, Template, attribute};
+
+const LOAD_BALANCER_GROUP: &str = "LoadBalancerSecurityGroup";
+const WORKLOAD_GROUP: &str = "WorkloadSecurityGroup";
+
+/// The workload group, and the load balancer group when a port is public.
+pub(super) fn security_groups(
+    context: &Context<'_>,
+    template: &mut Template,
+    network: &Network,
+) -> SecurityGroups {
+    let workspace = context.workspace;
+    let prefix = context.naming.prefix();
+    let workload = group(
+        context,
+        template,
+        network,
+        WORKLOAD_GROUP,
+        &format!("berth tasks of {prefix}"),
+        &format!("{prefix}-workloads"),
+    );
+    let all_tcp = |description: &str| json!({ "IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "Description": description });
+    rule(
+        template,
+        "WorkloadIngressWorkloads",
+        "AWS::EC2::SecurityGroupIngress",
+        &workload,
+        json!({ "SourceSecurityGroupId": workload.clone() }),
+        all_tcp("Workloads reach each other and the file system"),
+    );
+    rule(
+        template,
+        "WorkloadEgressWorkloads",
+        "AWS::EC2::SecurityGroupEgress",
+        &workload,
+        json!({ "DestinationSecurityGroupId": workload.clone() }),
+        all_tcp("Workloads reach each other and the file system"),
+    );
+    rule(
+        template,
+        "WorkloadEgressHttps",
+        "AWS::EC2::SecurityGroupEgress",
+        &workload,
+        json!({ "CidrIp": "0.0.0.0/0" }),
+        json!({
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "Description": "HTTPS to image registries and AWS APIs",
+        }),
+    );
+    if !context.has_public_ports() {
+        return SecurityGroups {
+            load_balancer: None,
+            workload,
+        };
+    }
+    let load_balancer = group(
+        context,
+        template,
+        network,
+        LOAD_BALANCER_GROUP,
+        &format!("berth load balancer of {prefix}"),
+        &format!("{prefix}-load-balancer"),
+    );
+    let mut listeners = vec![(80, "LoadBalancerIngressHttp", "HTTP from the internet")];
+    if workspace.domain.is_some() {
+        listeners.push((443, "LoadBalancerIngressHttps", "HTTPS from the internet"));
+    }
+    for (port, id, description) in listeners {
+        rule(
+            template,
+            id,
+            "AWS::EC2::SecurityGroupIngress",
+            &load_balancer,
+            json!({ "CidrIp": "0.0.0.0/0" }),
+            json!({ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "Description": description }),
+        );
+    }
+    rule(
+        template,
+        "LoadBalancerEgressWorkloads",
+        "AWS::EC2::SecurityGroupEgress",
+        &load_balancer,
+        json!({ "DestinationSecurityGroupId": workload.clone() }),
+        all_tcp("The load balancer reaches the workloads"),
+    );
+    rule(
+        template,
+        "WorkloadIngressLoadBalancer",
+        "AWS::EC2::SecurityGroupIngress",
+        &workload,
+        json!({ "SourceSecurityGroupId": load_balancer.clone() }),
+        all_tcp("The load balancer reaches the workloads"),
+    );
+    SecurityGroups {
+        load_balancer: Some(load_balancer),
+        workload,
+    }
+}
+
+/// A security group in the VPC with no rules of its own. Naming one egress rule that matches
+/// nothing (ICMP type 252 to the broadcast address, as the CDK does) replaces the default
+/// allow-all egress rule.
+fn group(
+    context: &Context<'_>,
+    template: &mut Template,
+    network: &Network,
+    id: &str,
+    description: &str,
+    name: &str,
+) -> Value {
+    template.resource(
+        id,
+        "AWS::EC2::SecurityGroup",
+        json!({
+            "GroupDescription": description,
+            "VpcId": network.vpc.clone(),
+            "SecurityGroupEgress": [{
+                "IpProtocol": "icmp",
+                "FromPort": 252,
+                "ToPort": 86,
+                "CidrIp": "255.255.255.255/32",
+                "Description": "Disallow all traffic",
+            }],
+            "Tags": named_tags(context, name),
+        }),
+    );
+    attribute(id, "GroupId")
+}
+
+/// One ingress or egress rule of `group`: the peer and the protocol, ports and description.
+fn rule(template: &mut Template, id: &str, kind: &str, group: &Value, peer: Value, ports: Value) {
+    let mut properties = json!({ "GroupId": group.clone() });
+    for part in [peer, ports] {
+        if let (Some(target), Value::Object(extra)) = (properties.as_object_mut(), part) {
+            target.extend(extra);
+        }
+    }
+    template.resource(id, kind, properties);
+}

@@ -1,0 +1,340 @@
+//! The platform stack of the `ecs` and `fargate` targets: everything the workloads of one
+//! workspace and environment share, exported under the keys in [`super::exports`].
+//!
+//! - `network`: the VPC, subnets, gateways and flow logs (or the ids of an existing VPC).
+//! - `firewall`: the load balancer's and the workloads' security groups.
+//! - `storage`: the KMS key, the log group, ECR repositories and the EFS file system.
+//! - `edge`: the ECS cluster, Cloud Map namespace and the shared load balancer.
+//! - `capacity`: EC2 instances for target `ecs`.
+
+mod capacity;
+mod edge;
+mod firewall;
+mod network;
+mod storage;
+
+use serde_json::{Value, json};
+
+use super::{Context, Template, exports, tags};
+use crate::model::Target;
+
+/// The shared infrastructure of one workspace and environment.
+pub fn platform_stack(context: &Context<'_>) -> Template {
+    let workspace = context.workspace;
+    let mut template = Template::new(format!(
+        "berth platform of {} ({})",
+        workspace.name.value, workspace.environment.value
+    ));
+    let encryption = storage::encryption(context, &mut template);
+    let network = network::network(context, &mut template, &encryption);
+    let groups = firewall::security_groups(context, &mut template, &network);
+    let cluster = edge::cluster(context, &mut template, &network);
+    if context.has_public_ports() {
+        edge::load_balancer(context, &mut template, &network, &groups);
+    }
+    storage::repositories(context, &mut template, &encryption);
+    if !context.volumes.is_empty() {
+        storage::file_system(context, &mut template, &encryption, &network, &groups);
+    }
+    if workspace.target.value == Target::Ecs {
+        capacity::capacity(context, &mut template, &network, &groups, &cluster);
+    }
+    export(context, &mut template, exports::VPC_ID, network.vpc.clone());
+    export(
+        context,
+        &mut template,
+        exports::WORKLOAD_SUBNETS,
+        json!({ "Fn::Join": [",", network.workload_subnets] }),
+    );
+    export(
+        context,
+        &mut template,
+        exports::WORKLOAD_SECURITY_GROUP,
+        groups.workload.clone(),
+    );
+    export(context, &mut template, exports::KEY_ARN, encryption.key_arn);
+    template
+}
+
+/// Where the network resources are, as template values (references or literal ids).
+struct Network {
+    /// The VPC id.
+    vpc: Value,
+    /// The public subnets, one per zone: the load balancer's.
+    public_subnets: Vec<Value>,
+    /// The subnets tasks, instances and mount targets run in.
+    workload_subnets: Vec<Value>,
+    /// The logical id of the route to the internet gateway, in a new VPC: internet-facing
+    /// resources are created after it (an internet-facing load balancer needs the gateway) and
+    /// deleted before it (a gateway with public addresses behind it cannot be detached).
+    public_route: Option<String>,
+    /// The logical ids of the routes the workload subnets reach the internet by, in a new VPC.
+    workload_routes: Vec<String>,
+}
+
+/// The security group ids.
+struct SecurityGroups {
+    /// The load balancer's, when there is one.
+    load_balancer: Option<Value>,
+    /// The one every task, instance and mount target uses.
+    workload: Value,
+}
+
+/// The key and the log group.
+struct Encryption {
+    /// The key's ARN.
+    key_arn: Value,
+    /// The logical id of the log group.
+    log_group: String,
+}
+
+/// The ECS cluster.
+struct Cluster {
+    /// Its logical id.
+    id: String,
+}
+
+/// Adds an output exported as `key`, with the key as its logical id.
+fn export(context: &Context<'_>, template: &mut Template, key: &str, value: Value) {
+    template.output(key, value, Some(context.export_name(key)));
+}
+
+/// The workspace's tags plus a `Name` tag (unless the workspace sets one), sorted by key.
+fn named_tags(context: &Context<'_>, name: &str) -> Value {
+    let mut tags = match tags(context.workspace, None) {
+        Value::Array(tags) => tags,
+        _ => Vec::new(),
+    };
+    if !tags.iter().any(|tag| tag["Key"] == "Name") {
+        tags.push(json!({ "Key": "Name", "Value": name }));
+        tags.sort_by(|left, right| left["Key"].as_str().cmp(&right["Key"].as_str()));
+    }
+    Value::Array(tags)
+}
+
+/// `{"DependsOn": [ids]}`, or no attributes when `ids` is empty.
+fn depends_on<'a>(ids: impl Iterator<Item = &'a String>) -> Value {
+    let ids: Vec<&String> = ids.collect();
+    if ids.is_empty() {
+        json!({})
+    } else {
+        json!({ "DependsOn": ids })
+    }
+}
+
+/// The workspace's tags.
+fn workspace_tags(context: &Context<'_>) -> Value {
+    tags(context.workspace, None)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::emit::TemplateFormat;
+    use crate::model::Workspace;
+
+    fn workspace(source: &str, target: Option<Target>) -> Workspace {
+        let options = crate::Options {
+            target,
+            ..crate::Options::default()
+        };
+        let checked = crate::check(source, &options);
+        assert!(!checked.has_errors(), "{:#?}", checked.diagnostics);
+        checked
+            .workspace
+            .map(crate::Valid::into_inner)
+            .expect("a valid workspace")
+    }
+
+    fn platform(source: &str, target: Option<Target>) -> Value {
+        let workspace = workspace(source, target);
+        let context = Context::new(&workspace);
+        let text = platform_stack(&context).render(TemplateFormat::Json);
+        serde_json::from_str(&text).expect("the template is JSON")
+    }
+
+    fn resources_of(template: &Value, kind: &str) -> Vec<String> {
+        template["Resources"]
+            .as_object()
+            .map(|resources| {
+                resources
+                    .iter()
+                    .filter(|(_, resource)| resource["Type"] == kind)
+                    .map(|(id, _)| id.clone())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    const PUBLIC: &str = r#"
+        workspace "shop" { region "eu-west-1"; network { zones 3; nat #false; } }
+        service "web" { image "nginx:1"; port 80 { public #true; path "/"; } }
+    "#;
+
+    const PRIVATE: &str = r#"
+        workspace "shop" {
+            region "eu-west-1"
+            network { zones 2; nat #true; }
+            domain "shop.example.com" certificate="arn:aws:acm:eu-west-1:123456789012:certificate/abc"
+        }
+        service "web" { image "nginx:1"; port 80 { public #true; path "/"; } }
+        service "api" { image repository="api" tag="1"; port 9000; volume "data" path="/data"; }
+    "#;
+
+    #[test]
+    fn without_nat_there_are_only_public_subnets() {
+        let template = platform(PUBLIC, None);
+        assert!(resources_of(&template, "AWS::EC2::NatGateway").is_empty());
+        assert!(resources_of(&template, "AWS::EC2::EIP").is_empty());
+        assert_eq!(resources_of(&template, "AWS::EC2::Subnet").len(), 3);
+        let joined = &template["Outputs"][exports::WORKLOAD_SUBNETS]["Value"]["Fn::Join"][1];
+        assert_eq!(
+            joined,
+            &json!([{ "Ref": "PublicSubnet1" }, { "Ref": "PublicSubnet2" }, { "Ref": "PublicSubnet3" }])
+        );
+    }
+
+    #[test]
+    fn with_nat_each_zone_has_a_gateway_and_workloads_run_privately() {
+        let template = platform(PRIVATE, None);
+        assert_eq!(resources_of(&template, "AWS::EC2::NatGateway").len(), 2);
+        assert_eq!(resources_of(&template, "AWS::EC2::Subnet").len(), 4);
+        let joined = &template["Outputs"][exports::WORKLOAD_SUBNETS]["Value"]["Fn::Join"][1];
+        assert_eq!(
+            joined,
+            &json!([{ "Ref": "PrivateSubnet1" }, { "Ref": "PrivateSubnet2" }])
+        );
+        assert_eq!(
+            resources_of(&template, "AWS::EFS::MountTarget").len(),
+            2,
+            "one mount target per workload subnet"
+        );
+    }
+
+    #[test]
+    fn every_export_is_present_with_its_name() {
+        let template = platform(PRIVATE, Some(Target::Ecs));
+        let mut keys = vec![
+            exports::VPC_ID.to_owned(),
+            exports::WORKLOAD_SUBNETS.to_owned(),
+            exports::WORKLOAD_SECURITY_GROUP.to_owned(),
+            exports::CLUSTER_NAME.to_owned(),
+            exports::CLUSTER_ARN.to_owned(),
+            exports::LISTENER_ARN.to_owned(),
+            exports::LOAD_BALANCER_FULL_NAME.to_owned(),
+            exports::DISCOVERY_NAMESPACE_ID.to_owned(),
+            exports::FILE_SYSTEM_ID.to_owned(),
+            exports::CAPACITY_PROVIDER.to_owned(),
+            exports::KEY_ARN.to_owned(),
+            exports::access_point("data"),
+        ];
+        keys.sort();
+        let outputs = template["Outputs"].as_object().expect("outputs");
+        assert_eq!(outputs.keys().cloned().collect::<Vec<_>>(), keys);
+        for key in &keys {
+            assert_eq!(
+                outputs[key]["Export"]["Name"],
+                format!("shop-default-platform-{key}")
+            );
+        }
+        assert_eq!(
+            outputs[exports::LISTENER_ARN]["Value"],
+            json!({ "Ref": "HttpsListener" }),
+            "with a domain, public ports attach to the HTTPS listener"
+        );
+    }
+
+    #[test]
+    fn conditional_parts_follow_the_workspace() {
+        let fargate = platform(PUBLIC, Some(Target::Fargate));
+        for kind in [
+            "AWS::ECS::CapacityProvider",
+            "AWS::AutoScaling::AutoScalingGroup",
+            "AWS::EFS::FileSystem",
+            "AWS::ECR::Repository",
+        ] {
+            assert!(resources_of(&fargate, kind).is_empty(), "{kind}");
+        }
+        assert!(fargate["Outputs"][exports::CAPACITY_PROVIDER].is_null());
+        assert_eq!(
+            fargate["Outputs"][exports::LISTENER_ARN]["Value"],
+            json!({ "Ref": "HttpListener" })
+        );
+        let ecs = platform(PUBLIC, Some(Target::Ecs));
+        assert_eq!(resources_of(&ecs, "AWS::ECS::CapacityProvider").len(), 1);
+        let internal = platform(
+            r#"workspace "shop" { region "eu-west-1"; }
+               worker "mailer" { image "nginx:1"; }"#,
+            None,
+        );
+        assert!(resources_of(&internal, "AWS::ElasticLoadBalancingV2::LoadBalancer").is_empty());
+        assert!(internal["Outputs"][exports::LISTENER_ARN].is_null());
+    }
+
+    #[test]
+    fn an_existing_network_is_used_as_given() {
+        let template = platform(
+            r#"workspace "shop" {
+                   region "eu-west-1"
+                   network {
+                       vpc "vpc-0abc1234def567890"
+                       public-subnets "subnet-0aaa1111bbb22222c" "subnet-0ddd3333eee44444f"
+                       private-subnets "subnet-0bbb5555ccc66666a" "subnet-0eee7777fff88888b"
+                   }
+               }
+               service "web" { image "nginx:1"; port 80 { public #true; path "/"; } }"#,
+            None,
+        );
+        for kind in ["AWS::EC2::VPC", "AWS::EC2::Subnet", "AWS::EC2::FlowLog"] {
+            assert!(resources_of(&template, kind).is_empty(), "{kind}");
+        }
+        assert_eq!(
+            template["Outputs"][exports::VPC_ID]["Value"],
+            "vpc-0abc1234def567890"
+        );
+        assert_eq!(
+            template["Outputs"][exports::WORKLOAD_SUBNETS]["Value"]["Fn::Join"][1],
+            json!(["subnet-0bbb5555ccc66666a", "subnet-0eee7777fff88888b"])
+        );
+        assert_eq!(
+            template["Resources"]["LoadBalancer"]["Properties"]["Subnets"],
+            json!(["subnet-0aaa1111bbb22222c", "subnet-0ddd3333eee44444f"])
+        );
+    }
+
+    #[test]
+    fn only_the_listener_ports_are_open_to_the_internet() {
+        let template = platform(PRIVATE, None);
+        let resources = template["Resources"].as_object().expect("resources");
+        let mut open: Vec<i64> = resources
+            .values()
+            .filter(|resource| resource["Type"] == "AWS::EC2::SecurityGroupIngress")
+            .filter(|resource| resource["Properties"]["CidrIp"] == "0.0.0.0/0")
+            .filter_map(|resource| resource["Properties"]["FromPort"].as_i64())
+            .collect();
+        open.sort_unstable();
+        assert_eq!(open, [80, 443]);
+        for resource in resources.values() {
+            if resource["Type"]
+                .as_str()
+                .is_some_and(|kind| kind.starts_with("AWS::EC2::SecurityGroup"))
+            {
+                let rules = [
+                    &resource["Properties"],
+                    &resource["Properties"]["SecurityGroupEgress"][0],
+                ];
+                assert!(rules.iter().all(
+                    |rule| rule.get("IpProtocol").is_none() || rule["Description"].is_string()
+                ));
+            }
+        }
+    }
+
+    #[test]
+    fn output_is_deterministic() {
+        let workspace = workspace(PRIVATE, Some(Target::Ecs));
+        let first = platform_stack(&Context::new(&workspace)).render(TemplateFormat::Json);
+        let second = platform_stack(&Context::new(&workspace)).render(TemplateFormat::Json);
+        assert_eq!(first, second);
+    }
+}

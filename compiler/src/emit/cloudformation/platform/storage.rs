@@ -1,0 +1,257 @@
+//! What holds data: the KMS key, the log group, ECR repositories and the EFS file system.
+
+use std::collections::BTreeSet;
+
+use serde_json::{Value, json};
+
+use super::{Encryption, Network, SecurityGroups, export, named_tags, workspace_tags};
+use crate::emit::cloudformation::{
+    Context, Template, attribute, exports, logical_id, reference, sub,
+};
+
+const KEY: &str = "Key";
+const LOG_GROUP: &str = "LogGroup";
+const FILE_SYSTEM: &str = "FileSystem";
+
+/// How long the log group keeps logs.
+const RETENTION_DAYS: u32 = 30;
+/// How many images a repository keeps.
+const KEPT_IMAGES: u32 = 50;
+/// The POSIX user and group owning each volume's directory.
+const VOLUME_OWNER: &str = "1000";
+
+/// The KMS key (rotating, usable by `CloudWatch Logs` for the workspace's log group only) and the
+/// encrypted log group.
+pub(super) fn encryption(context: &Context<'_>, template: &mut Template) -> Encryption {
+    let workspace = context.workspace;
+    let log_group = context.naming.log_group();
+    let log_group_arn = format!(
+        "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group}"
+    );
+    let policy = json!({
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "AccountAdministration",
+                "Effect": "Allow",
+                "Principal": { "AWS": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:root") },
+                "Action": "kms:*",
+                "Resource": "*",
+            },
+            {
+                "Sid": "LogGroupEncryption",
+                "Effect": "Allow",
+                "Principal": { "Service": sub("logs.${AWS::Region}.amazonaws.com") },
+                "Action": [
+                    "kms:Encrypt*",
+                    "kms:Decrypt*",
+                    "kms:ReEncrypt*",
+                    "kms:GenerateDataKey*",
+                    "kms:Describe*",
+                ],
+                "Resource": "*",
+                "Condition": {
+                    "ArnLike": { "kms:EncryptionContext:aws:logs:arn": sub(&log_group_arn) },
+                },
+            },
+        ],
+    });
+    let properties = json!({
+        "Description": format!(
+            "berth {} ({}): logs, repositories and file systems",
+            workspace.name.value, workspace.environment.value
+        ),
+        "EnableKeyRotation": true,
+        "KeyPolicy": policy,
+        "Tags": workspace_tags(context),
+    });
+    // The file system is kept when the stack is deleted, and stays readable only while its key
+    // exists (a key pending deletion is unusable at once). A repository holding images fails
+    // to delete, and so keeps its key.
+    let key_policy = if context.volumes.is_empty() {
+        "Delete"
+    } else {
+        "Retain"
+    };
+    template.resource_with(
+        KEY,
+        "AWS::KMS::Key",
+        properties,
+        json!({ "DeletionPolicy": key_policy, "UpdateReplacePolicy": key_policy }),
+    );
+    template.resource_with(
+        LOG_GROUP,
+        "AWS::Logs::LogGroup",
+        json!({
+            "LogGroupName": log_group,
+            "RetentionInDays": RETENTION_DAYS,
+            "KmsKeyId": attribute(KEY, "Arn"),
+            "Tags": workspace_tags(context),
+        }),
+        json!({ "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete" }),
+    );
+    Encryption {
+        key_arn: attribute(KEY, "Arn"),
+        log_group: LOG_GROUP.to_owned(),
+    }
+}
+
+/// One ECR repository per owned repository name: immutable tags, scanned on push, encrypted
+/// with the key, the last [`KEPT_IMAGES`] images kept.
+pub(super) fn repositories(
+    context: &Context<'_>,
+    template: &mut Template,
+    encryption: &Encryption,
+) {
+    let lifecycle = json!({
+        "rules": [{
+            "rulePriority": 1,
+            "description": format!("keep the last {KEPT_IMAGES} images"),
+            "selection": {
+                "tagStatus": "any",
+                "countType": "imageCountMoreThan",
+                "countNumber": KEPT_IMAGES,
+            },
+            "action": { "type": "expire" },
+        }],
+    });
+    let mut used = BTreeSet::new();
+    for repository in &context.repositories {
+        let id = unique_id(&mut used, &logical_id(&["Repository", repository]));
+        template.resource(
+            &id,
+            "AWS::ECR::Repository",
+            json!({
+                "RepositoryName": context.naming.ecr_repository(repository),
+                "ImageScanningConfiguration": { "ScanOnPush": true },
+                "ImageTagMutability": "IMMUTABLE",
+                "EncryptionConfiguration": {
+                    "EncryptionType": "KMS",
+                    "KmsKey": encryption.key_arn.clone(),
+                },
+                "LifecyclePolicy": { "LifecyclePolicyText": lifecycle.to_string() },
+                "EmptyOnDelete": false,
+                "Tags": workspace_tags(context),
+            }),
+        );
+    }
+}
+
+/// `id`, or `id` with the first free number appended when two names map to the same id
+/// (`a.b` and `a-b` both give `AB`).
+fn unique_id(used: &mut BTreeSet<String>, id: &str) -> String {
+    let mut unique = id.to_owned();
+    let mut number = 1;
+    while used.contains(&unique) {
+        number += 1;
+        unique = format!("{id}{number}");
+    }
+    used.insert(unique.clone());
+    unique
+}
+
+/// The encrypted, backed-up EFS file system (kept when the stack is deleted, reachable only over
+/// TLS by IAM identities allowed to), a mount target in each workload subnet, and one access
+/// point per volume rooted at `/<volume>`.
+pub(super) fn file_system(
+    context: &Context<'_>,
+    template: &mut Template,
+    encryption: &Encryption,
+    network: &Network,
+    groups: &SecurityGroups,
+) {
+    template.resource_with(
+        FILE_SYSTEM,
+        "AWS::EFS::FileSystem",
+        json!({
+            "Encrypted": true,
+            "KmsKeyId": encryption.key_arn.clone(),
+            "BackupPolicy": { "Status": "ENABLED" },
+            "PerformanceMode": "generalPurpose",
+            "ThroughputMode": "elastic",
+            // A policy of its own replaces the default that lets any client reach the file
+            // system through a mount target: clients now need TLS and an IAM identity allowed
+            // `ClientMount`/`ClientWrite` (the task roles, for their access points only).
+            "FileSystemPolicy": {
+                "Version": "2012-10-17",
+                "Statement": [{
+                    "Sid": "RequireTls",
+                    "Effect": "Deny",
+                    "Principal": { "AWS": "*" },
+                    "Action": [
+                        "elasticfilesystem:ClientMount",
+                        "elasticfilesystem:ClientWrite",
+                        "elasticfilesystem:ClientRootAccess",
+                    ],
+                    "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+                }],
+            },
+            "FileSystemTags": named_tags(context, &context.naming.prefix()),
+        }),
+        json!({ "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain" }),
+    );
+    for (index, subnet) in (1u32..).zip(&network.workload_subnets) {
+        template.resource(
+            &logical_id(&[FILE_SYSTEM, "MountTarget", &index.to_string()]),
+            "AWS::EFS::MountTarget",
+            json!({
+                "FileSystemId": reference(FILE_SYSTEM),
+                "SubnetId": subnet,
+                "SecurityGroups": [groups.workload.clone()],
+            }),
+        );
+    }
+    for volume in &context.volumes {
+        let id = logical_id(&[FILE_SYSTEM, "AccessPoint", volume]);
+        template.resource(
+            &id,
+            "AWS::EFS::AccessPoint",
+            json!({
+                "FileSystemId": reference(FILE_SYSTEM),
+                "PosixUser": { "Uid": VOLUME_OWNER, "Gid": VOLUME_OWNER },
+                "RootDirectory": {
+                    "Path": format!("/{volume}"),
+                    "CreationInfo": {
+                        "OwnerUid": VOLUME_OWNER,
+                        "OwnerGid": VOLUME_OWNER,
+                        "Permissions": "0750",
+                    },
+                },
+                "AccessPointTags": named_tags(
+                    context,
+                    &format!("{}-{volume}", context.naming.prefix()),
+                ),
+            }),
+        );
+        export(
+            context,
+            template,
+            &exports::access_point(volume),
+            reference(&id),
+        );
+    }
+    export(
+        context,
+        template,
+        exports::FILE_SYSTEM_ID,
+        reference(FILE_SYSTEM),
+    );
+}
+
+/// The log group's ARN for IAM (`…:log-group:NAME:*`, covering its streams).
+pub(super) fn log_group_arn(encryption: &Encryption) -> Value {
+    attribute(&encryption.log_group, "Arn")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn colliding_ids_get_numbers() {
+        let mut used = BTreeSet::new();
+        assert_eq!(unique_id(&mut used, "RepositoryAB"), "RepositoryAB");
+        assert_eq!(unique_id(&mut used, "RepositoryAB"), "RepositoryAB2");
+        assert_eq!(unique_id(&mut used, "RepositoryAB"), "RepositoryAB3");
+    }
+}

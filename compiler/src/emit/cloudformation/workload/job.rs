@@ -1,0 +1,206 @@
+//! Jobs: a Step Functions state machine runs the task to completion, stopping it at the timeout
+//! and retrying failed runs; an `EventBridge` Scheduler schedule starts the state machine.
+
+use serde_json::{Map, Value, json};
+
+use super::iam::{allow, role};
+use super::{
+    Context, Template, arn, assign_public_ip, exports, ids, is_fargate, seconds, sub_with,
+};
+use crate::emit::cloudformation::{attribute, reference, tags};
+use crate::model::Workload;
+
+/// The rule Step Functions manages to follow ECS tasks of `.sync` integrations.
+const ECS_EVENTS_RULE: &str = "rule/StepFunctionsGetEventsForECSTaskRule";
+
+/// The Step Functions integration that runs an ECS task and waits for it to stop. cfn-lint and
+/// the ASL schema accept only the `aws` partition here.
+const RUN_TASK: &str = "arn:aws:states:::ecs:runTask.sync";
+
+/// Seconds between a failed run and its retry; each later retry waits twice as long.
+const RETRY_INTERVAL_SECONDS: u32 = 30;
+
+/// Adds the state machine, its role, and the schedule that starts it.
+pub(super) fn job(template: &mut Template, context: &Context<'_>, workload: &Workload) {
+    let name = workload.name.value.as_str();
+    state_machine_role(template, context, workload);
+    let mut substitutions = json!({
+        "Cluster": context.import(exports::CLUSTER_ARN),
+        "TaskDefinition": reference(ids::TASK_DEFINITION),
+        "Subnets": context.import(exports::WORKLOAD_SUBNETS),
+        "SecurityGroup": context.import(exports::WORKLOAD_SECURITY_GROUP),
+    });
+    if !is_fargate(context)
+        && let Some(object) = substitutions.as_object_mut()
+    {
+        object.insert(
+            "CapacityProvider".into(),
+            context.import(exports::CAPACITY_PROVIDER),
+        );
+    }
+    template.resource(
+        ids::STATE_MACHINE,
+        "AWS::StepFunctions::StateMachine",
+        json!({
+            "StateMachineType": "STANDARD",
+            "RoleArn": attribute(ids::STATE_MACHINE_ROLE, "Arn"),
+            "Definition": definition(context, workload),
+            "DefinitionSubstitutions": substitutions,
+            "Tags": tags(context.workspace, Some(name)),
+        }),
+    );
+    schedule(template, context, workload);
+}
+
+/// The state machine: one task state running the task definition and waiting for it to stop.
+fn definition(context: &Context<'_>, workload: &Workload) -> Value {
+    let mut parameters = Map::new();
+    parameters.insert("Cluster".into(), json!("${Cluster}"));
+    parameters.insert("TaskDefinition".into(), json!("${TaskDefinition}"));
+    if is_fargate(context) {
+        parameters.insert("LaunchType".into(), json!("FARGATE"));
+        parameters.insert("PlatformVersion".into(), json!("LATEST"));
+    } else {
+        parameters.insert(
+            "CapacityProviderStrategy".into(),
+            json!([{ "CapacityProvider": "${CapacityProvider}", "Weight": 1 }]),
+        );
+    }
+    parameters.insert(
+        "NetworkConfiguration".into(),
+        json!({
+            "AwsvpcConfiguration": {
+                // The platform exports the subnets comma-joined; split them when the run starts.
+                "Subnets.$": "States.StringSplit('${Subnets}', ',')",
+                "SecurityGroups": ["${SecurityGroup}"],
+                "AssignPublicIp": assign_public_ip(context),
+            }
+        }),
+    );
+    parameters.insert("PropagateTags".into(), json!("TASK_DEFINITION"));
+    parameters.insert("EnableECSManagedTags".into(), json!(true));
+    let mut state = json!({
+        "Type": "Task",
+        "Resource": RUN_TASK,
+        "Parameters": parameters,
+        "End": true,
+    });
+    if let Some(object) = state.as_object_mut() {
+        if let Some(timeout) = &workload.timeout {
+            object.insert("TimeoutSeconds".into(), json!(seconds(timeout.value)));
+        }
+        if workload.retries.value > 0 {
+            object.insert(
+                "Retry".into(),
+                json!([{
+                    "ErrorEquals": ["States.TaskFailed"],
+                    "MaxAttempts": workload.retries.value,
+                    "IntervalSeconds": RETRY_INTERVAL_SECONDS,
+                    "BackoffRate": 2,
+                }]),
+            );
+        }
+    }
+    json!({
+        "Comment": format!("berth job {}", workload.name.value),
+        "StartAt": "Run",
+        "States": { "Run": state },
+    })
+}
+
+/// The state machine's role: run this task definition in the cluster, follow and stop its
+/// tasks, pass exactly the workload's two roles, and manage the rule `.sync` needs.
+fn state_machine_role(template: &mut Template, context: &Context<'_>, workload: &Workload) {
+    let name = workload.name.value.as_str();
+    let tasks = sub_with(
+        "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${Cluster}/*",
+        json!({ "Cluster": context.import(exports::CLUSTER_NAME) }),
+    );
+    let with_condition = |mut statement: Value, condition: Value| {
+        if let Some(object) = statement.as_object_mut() {
+            object.insert("Condition".into(), condition);
+        }
+        statement
+    };
+    let statements = vec![
+        with_condition(
+            allow(
+                &["ecs:RunTask"],
+                vec![arn(
+                    "ecs",
+                    &format!("task-definition/{}:*", context.naming.task_family(name)),
+                )],
+            ),
+            json!({ "ArnEquals": { "ecs:cluster": context.import(exports::CLUSTER_ARN) } }),
+        ),
+        allow(&["ecs:DescribeTasks", "ecs:StopTask"], vec![tasks.clone()]),
+        // Tags propagated to the task are applied on create and need this.
+        with_condition(
+            allow(&["ecs:TagResource"], vec![tasks]),
+            json!({ "StringEquals": { "ecs:CreateAction": "RunTask" } }),
+        ),
+        with_condition(
+            allow(
+                &["iam:PassRole"],
+                vec![
+                    attribute(ids::EXECUTION_ROLE, "Arn"),
+                    attribute(ids::TASK_ROLE, "Arn"),
+                ],
+            ),
+            json!({ "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } }),
+        ),
+        allow(
+            &["events:DescribeRule", "events:PutRule", "events:PutTargets"],
+            vec![arn("events", ECS_EVENTS_RULE)],
+        ),
+    ];
+    role(
+        template,
+        ids::STATE_MACHINE_ROLE,
+        None,
+        "states.amazonaws.com",
+        vec![("run-task", statements)],
+        tags(context.workspace, Some(name)),
+    );
+}
+
+/// The schedule (cron in UTC) and the role it starts the state machine with.
+fn schedule(template: &mut Template, context: &Context<'_>, workload: &Workload) {
+    let Some(expression) = workload
+        .schedule
+        .as_ref()
+        .and_then(|schedule| schedule.parsed.to_eventbridge().ok())
+    else {
+        return;
+    };
+    let name = workload.name.value.as_str();
+    role(
+        template,
+        ids::SCHEDULE_ROLE,
+        Some(context.naming.workload_role(name, "schedule")),
+        "scheduler.amazonaws.com",
+        vec![(
+            "start-execution",
+            vec![allow(
+                &["states:StartExecution"],
+                vec![reference(ids::STATE_MACHINE)],
+            )],
+        )],
+        tags(context.workspace, Some(name)),
+    );
+    template.resource(
+        ids::SCHEDULE,
+        "AWS::Scheduler::Schedule",
+        json!({
+            "Description": format!("berth job {name} of {} ({})", context.workspace.name.value, context.workspace.environment.value),
+            "ScheduleExpression": format!("cron({expression})"),
+            "ScheduleExpressionTimezone": "UTC",
+            "FlexibleTimeWindow": { "Mode": "OFF" },
+            "State": "ENABLED",
+            "Target": {
+                "Arn": reference(ids::STATE_MACHINE),
+                "RoleArn": attribute(ids::SCHEDULE_ROLE, "Arn"),
+            },
+        }),
+    );
+}

@@ -1,0 +1,309 @@
+//! Services and workers: the ECS service, its Cloud Map entry, the target group and listener
+//! rule of each public port, and target-tracking autoscaling.
+
+use serde_json::{Map, Value, json};
+
+use super::{Context, Template, assign_public_ip, exports, ids, launch, seconds, task};
+use crate::emit::cloudformation::{attribute, logical_id, reference, tags};
+use crate::model::{Port, Protocol, Replicas, Route, Workload};
+
+/// Adds the ECS service of `workload` and everything that routes to and scales it.
+pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: &Workload) {
+    let name = workload.name.value.as_str();
+    template.resource(
+        ids::DISCOVERY_SERVICE,
+        "AWS::ServiceDiscovery::Service",
+        json!({
+            "Name": name,
+            "Description": format!("{} {name}", workload.kind.name()),
+            "NamespaceId": context.import(exports::DISCOVERY_NAMESPACE_ID),
+            "DnsConfig": {
+                "DnsRecords": [{ "Type": "A", "TTL": 10 }],
+                "RoutingPolicy": "MULTIVALUE"
+            },
+            "HealthCheckCustomConfig": { "FailureThreshold": 1 },
+            "Tags": tags(context.workspace, Some(name)),
+        }),
+    );
+    let mut load_balancers = Vec::new();
+    let mut rules = Vec::new();
+    let mut target_groups = Vec::new();
+    for port in &workload.container.ports {
+        let Some(route) = &port.route else { continue };
+        let Some(priority) = context
+            .priorities
+            .get(&(name.to_owned(), port.number.value))
+            .copied()
+        else {
+            continue;
+        };
+        let number = port.number.value.to_string();
+        let target_group = logical_id(&["TargetGroup", &number]);
+        let rule = logical_id(&["ListenerRule", &number]);
+        template.resource(
+            &target_group,
+            "AWS::ElasticLoadBalancingV2::TargetGroup",
+            target_group_properties(context, workload, port, route),
+        );
+        template.resource(
+            &rule,
+            "AWS::ElasticLoadBalancingV2::ListenerRule",
+            json!({
+                "ListenerArn": context.import(exports::LISTENER_ARN),
+                "Priority": priority,
+                "Conditions": conditions(route),
+                "Actions": [{ "Type": "forward", "TargetGroupArn": reference(&target_group) }],
+            }),
+        );
+        load_balancers.push(json!({
+            "ContainerName": name,
+            "ContainerPort": port.number.value,
+            "TargetGroupArn": reference(&target_group),
+        }));
+        rules.push(json!(rule));
+        target_groups.push(target_group);
+    }
+
+    let desired = match &workload.replicas {
+        Replicas::Fixed(count) => *count,
+        Replicas::Auto { min, .. } => min.value,
+    };
+    let mut properties = json!({
+        "ServiceName": name,
+        "Cluster": context.import(exports::CLUSTER_ARN),
+        "TaskDefinition": reference(ids::TASK_DEFINITION),
+        "DesiredCount": desired,
+        "NetworkConfiguration": {
+            "AwsvpcConfiguration": {
+                "Subnets": { "Fn::Split": [",", context.import(exports::WORKLOAD_SUBNETS)] },
+                "SecurityGroups": [context.import(exports::WORKLOAD_SECURITY_GROUP)],
+                "AssignPublicIp": assign_public_ip(context),
+            }
+        },
+        "DeploymentConfiguration": {
+            "DeploymentCircuitBreaker": { "Enable": true, "Rollback": true },
+            "MinimumHealthyPercent": 100,
+            "MaximumPercent": 200,
+        },
+        "ServiceRegistries": [{ "RegistryArn": attribute(ids::DISCOVERY_SERVICE, "Arn") }],
+        "PropagateTags": "SERVICE",
+        "EnableECSManagedTags": true,
+        "EnableExecuteCommand": false,
+        "Tags": tags(context.workspace, Some(name)),
+    });
+    if let (Some(object), Value::Object(placement)) = (properties.as_object_mut(), launch(context))
+    {
+        object.extend(placement);
+        if !load_balancers.is_empty() {
+            object.insert("LoadBalancers".into(), Value::Array(load_balancers));
+            if let Some(grace) = workload
+                .health
+                .as_ref()
+                .and_then(|health| health.grace.as_ref())
+            {
+                object.insert(
+                    "HealthCheckGracePeriodSeconds".into(),
+                    json!(seconds(grace.value)),
+                );
+            }
+        }
+    }
+    let attributes = if rules.is_empty() {
+        json!({})
+    } else {
+        // A target group must be attached to the load balancer before a service uses it.
+        json!({ "DependsOn": rules })
+    };
+    template.resource_with(ids::SERVICE, "AWS::ECS::Service", properties, attributes);
+    if let Replicas::Auto {
+        min,
+        max,
+        cpu,
+        memory,
+        requests,
+    } = &workload.replicas
+    {
+        autoscaling(
+            template,
+            context,
+            workload,
+            (min.value, max.value),
+            (
+                *cpu,
+                *memory,
+                requests.as_ref().map(|requests| requests.value),
+            ),
+            target_groups.first().map(String::as_str),
+        );
+    }
+}
+
+/// The target group of a public port, health-checked like the workload's http health check
+/// when it probes this port.
+fn target_group_properties(
+    context: &Context<'_>,
+    workload: &Workload,
+    port: &Port,
+    route: &Route,
+) -> Value {
+    let name = workload.name.value.as_str();
+    let grpc = port.protocol == Protocol::Grpc;
+    let mut properties = Map::new();
+    let mut set = |key: &str, value: Value| {
+        properties.insert(key.to_owned(), value);
+    };
+    set(
+        "Name",
+        json!(context.naming.target_group(name, port.number.value)),
+    );
+    set("TargetType", json!("ip"));
+    set("Protocol", json!("HTTP"));
+    set(
+        "ProtocolVersion",
+        json!(if grpc { "GRPC" } else { "HTTP1" }),
+    );
+    set("Port", json!(port.number.value));
+    set("VpcId", context.import(exports::VPC_ID));
+    set("HealthCheckEnabled", json!(true));
+    set("HealthCheckProtocol", json!("HTTP"));
+    let probe = workload
+        .health
+        .as_ref()
+        .filter(|_| task::probed_port(workload) == Some(port.number.value));
+    let probe_path = probe.and_then(|health| match &health.probe.value {
+        crate::model::Probe::Http { path, .. } => Some(path.clone()),
+        crate::model::Probe::Command(_) => None,
+    });
+    match probe_path {
+        Some(path) => set("HealthCheckPath", json!(path)),
+        // gRPC targets keep the load balancer's default path, `/AWS.ALB/healthcheck`.
+        None if !grpc => set("HealthCheckPath", json!(route.path.value)),
+        None => {}
+    }
+    if let Some(health) = probe {
+        set(
+            "HealthCheckIntervalSeconds",
+            json!(seconds(health.interval.value)),
+        );
+        set(
+            "HealthCheckTimeoutSeconds",
+            json!(seconds(health.timeout.value)),
+        );
+        set(
+            "UnhealthyThresholdCount",
+            json!(health.retries.value.clamp(2, 10)),
+        );
+    }
+    set(
+        "Matcher",
+        if grpc {
+            json!({ "GrpcCode": "0-99" })
+        } else {
+            json!({ "HttpCode": "200-399" })
+        },
+    );
+    set(
+        "TargetGroupAttributes",
+        json!([{ "Key": "deregistration_delay.timeout_seconds", "Value": "30" }]),
+    );
+    set("Tags", tags(context.workspace, Some(name)));
+    Value::Object(properties)
+}
+
+/// The listener rule conditions of a route: its path and everything below it, and its host.
+fn conditions(route: &Route) -> Value {
+    let path = route.path.value.trim_end_matches('/');
+    let paths = if path.is_empty() {
+        vec!["/*".to_owned()]
+    } else {
+        vec![path.to_owned(), format!("{path}/*")]
+    };
+    let mut conditions = vec![json!({
+        "Field": "path-pattern",
+        "PathPatternConfig": { "Values": paths }
+    })];
+    if let Some(host) = &route.host {
+        conditions.push(json!({
+            "Field": "host-header",
+            "HostHeaderConfig": { "Values": [host.value] }
+        }));
+    }
+    Value::Array(conditions)
+}
+
+/// The scalable target between `bounds` and one target-tracking policy per target (cpu, memory,
+/// requests); request-count tracking needs a public port's `target_group`.
+fn autoscaling(
+    template: &mut Template,
+    context: &Context<'_>,
+    workload: &Workload,
+    bounds: (u32, u32),
+    targets: (Option<u8>, Option<u8>, Option<u32>),
+    target_group: Option<&str>,
+) {
+    template.resource(
+        ids::SCALABLE_TARGET,
+        "AWS::ApplicationAutoScaling::ScalableTarget",
+        json!({
+            "ServiceNamespace": "ecs",
+            "ScalableDimension": "ecs:service:DesiredCount",
+            "ResourceId": {
+                "Fn::Join": ["/", [
+                    "service",
+                    context.import(exports::CLUSTER_NAME),
+                    attribute(ids::SERVICE, "Name"),
+                ]]
+            },
+            "MinCapacity": bounds.0,
+            "MaxCapacity": bounds.1,
+        }),
+    );
+    let (cpu, memory, requests) = targets;
+    let mut policies: Vec<(&str, Value, u32)> = Vec::new();
+    if let Some(cpu) = cpu {
+        policies.push((
+            "cpu",
+            json!({ "PredefinedMetricType": "ECSServiceAverageCPUUtilization" }),
+            u32::from(cpu),
+        ));
+    }
+    if let Some(memory) = memory {
+        policies.push((
+            "memory",
+            json!({ "PredefinedMetricType": "ECSServiceAverageMemoryUtilization" }),
+            u32::from(memory),
+        ));
+    }
+    if let (Some(requests), Some(target_group)) = (requests, target_group) {
+        policies.push((
+            "requests",
+            json!({
+                "PredefinedMetricType": "ALBRequestCountPerTarget",
+                "ResourceLabel": {
+                    "Fn::Join": ["/", [
+                        context.import(exports::LOAD_BALANCER_FULL_NAME),
+                        attribute(target_group, "TargetGroupFullName"),
+                    ]]
+                }
+            }),
+            requests,
+        ));
+    }
+    for (metric, specification, target) in policies {
+        template.resource(
+            &logical_id(&["ScalingPolicy", metric]),
+            "AWS::ApplicationAutoScaling::ScalingPolicy",
+            json!({
+                "PolicyName": format!("{}-{metric}", workload.name.value),
+                "PolicyType": "TargetTrackingScaling",
+                "ScalingTargetId": reference(ids::SCALABLE_TARGET),
+                "TargetTrackingScalingPolicyConfiguration": {
+                    "PredefinedMetricSpecification": specification,
+                    "TargetValue": target,
+                    "ScaleInCooldown": 60,
+                    "ScaleOutCooldown": 60,
+                }
+            }),
+        );
+    }
+}

@@ -1,0 +1,293 @@
+//! The task definition: task size, roles, volumes and one container definition per container.
+
+use serde_json::{Map, Value, json};
+
+use super::{Context, Template, attribute, exports, iam, ids, is_fargate};
+use crate::emit::cloudformation::tags;
+use crate::model::{Container, Image, Probe, Protocol, Workload};
+use crate::naming::Naming;
+
+/// Where every container gets a writable scratch directory, since root file systems are
+/// read-only.
+const SCRATCH_PATH: &str = "/tmp";
+
+/// The user containers run as unless the image is built for root.
+const USER: &str = "1000:1000";
+
+/// Adds the task definition of `workload`.
+pub(super) fn task_definition(template: &mut Template, context: &Context<'_>, workload: &Workload) {
+    let name = workload.name.value.as_str();
+    let scratch = scratch_volume(workload);
+    let mut volumes = vec![json!({ "Name": scratch })];
+    volumes.extend(workload.volumes.iter().map(|volume| {
+        json!({
+            "Name": volume.name.value,
+            "EFSVolumeConfiguration": {
+                "FilesystemId": context.import(exports::FILE_SYSTEM_ID),
+                "TransitEncryption": "ENABLED",
+                "AuthorizationConfig": {
+                    "AccessPointId": context.import(&exports::access_point(&volume.name.value)),
+                    "IAM": "ENABLED"
+                }
+            }
+        })
+    }));
+    let mut containers = vec![container_definition(
+        context,
+        workload,
+        name,
+        &workload.container,
+        true,
+        &scratch,
+    )];
+    containers.extend(workload.sidecars.iter().map(|sidecar| {
+        container_definition(
+            context,
+            workload,
+            &sidecar.name.value,
+            &sidecar.container,
+            false,
+            &scratch,
+        )
+    }));
+    let compatibility = if is_fargate(context) {
+        "FARGATE"
+    } else {
+        "EC2"
+    };
+    template.resource(
+        ids::TASK_DEFINITION,
+        "AWS::ECS::TaskDefinition",
+        json!({
+            "Family": context.naming.task_family(name),
+            "NetworkMode": "awsvpc",
+            "RequiresCompatibilities": [compatibility],
+            "Cpu": workload.cpu.value.to_string(),
+            "Memory": workload.memory.value.to_string(),
+            "RuntimePlatform": { "OperatingSystemFamily": "LINUX", "CpuArchitecture": "X86_64" },
+            "ExecutionRoleArn": attribute(ids::EXECUTION_ROLE, "Arn"),
+            "TaskRoleArn": attribute(ids::TASK_ROLE, "Arn"),
+            "Volumes": volumes,
+            "ContainerDefinitions": containers,
+            "Tags": tags(context.workspace, Some(name)),
+        }),
+    );
+}
+
+/// The name of the scratch volume: `tmp`, unless a declared volume already has that name.
+fn scratch_volume(workload: &Workload) -> String {
+    let mut name = "tmp".to_owned();
+    while workload
+        .volumes
+        .iter()
+        .any(|volume| volume.name.value == name)
+    {
+        name.insert_str(0, "berth-");
+    }
+    name
+}
+
+/// The container definition of the main container (`essential`) or a sidecar.
+fn container_definition(
+    context: &Context<'_>,
+    workload: &Workload,
+    name: &str,
+    container: &Container,
+    essential: bool,
+    scratch: &str,
+) -> Value {
+    let mut definition = Map::new();
+    let mut set = |key: &str, value: Value| {
+        definition.insert(key.to_owned(), value);
+    };
+    set("Name", json!(name));
+    set("Image", image(context, &container.image.value));
+    set("Essential", json!(essential));
+    if !container.command.is_empty() {
+        set("Command", strings(&container.command));
+    }
+    if !container.entrypoint.is_empty() {
+        set("EntryPoint", strings(&container.entrypoint));
+    }
+    if !container.ports.is_empty() {
+        set("PortMappings", port_mappings(container));
+    }
+    if !container.env.is_empty() {
+        // `env` is a sorted map, so the list is sorted by name.
+        let environment: Vec<Value> = container
+            .env
+            .iter()
+            .map(|(key, value)| json!({ "Name": key, "Value": value.value }))
+            .collect();
+        set("Environment", Value::Array(environment));
+    }
+    if !container.secrets.is_empty() {
+        let mut secrets: Vec<(&str, Value)> = container
+            .secrets
+            .iter()
+            .map(|secret| {
+                let value_from = iam::secret_value_from(
+                    &secret.source.value,
+                    secret.key.as_ref().map(|key| key.value.as_str()),
+                );
+                (
+                    secret.name.value.as_str(),
+                    json!({ "Name": secret.name.value, "ValueFrom": value_from }),
+                )
+            })
+            .collect();
+        secrets.sort_by(|left, right| left.0.cmp(right.0));
+        set(
+            "Secrets",
+            Value::Array(secrets.into_iter().map(|(_, secret)| secret).collect()),
+        );
+    }
+    if essential && let Some(check) = health_check(workload) {
+        set("HealthCheck", check);
+    }
+    set(
+        "LogConfiguration",
+        json!({
+            "LogDriver": "awslogs",
+            "Options": {
+                "awslogs-group": context.naming.log_group(),
+                "awslogs-region": { "Ref": "AWS::Region" },
+                "awslogs-stream-prefix": workload.name.value
+            }
+        }),
+    );
+    let mut mounts = Vec::new();
+    let scratch_taken = essential
+        && workload
+            .volumes
+            .iter()
+            .any(|volume| volume.path.value == SCRATCH_PATH);
+    if !scratch_taken {
+        mounts.push(
+            json!({ "SourceVolume": scratch, "ContainerPath": SCRATCH_PATH, "ReadOnly": false }),
+        );
+    }
+    if essential {
+        mounts.extend(workload.volumes.iter().map(|volume| {
+            json!({
+                "SourceVolume": volume.name.value,
+                "ContainerPath": volume.path.value,
+                "ReadOnly": false
+            })
+        }));
+    }
+    set("MountPoints", Value::Array(mounts));
+    set("ReadonlyRootFilesystem", json!(true));
+    set("Privileged", json!(false));
+    set("User", json!(USER));
+    set("LinuxParameters", json!({ "InitProcessEnabled": true }));
+    Value::Object(definition)
+}
+
+/// The image: a reference as written, or an owned ECR repository in this account and region.
+fn image(context: &Context<'_>, image: &Image) -> Value {
+    match image {
+        Image::Reference(reference) => json!(reference),
+        Image::Repository { repository, tag } => json!({
+            "Fn::Sub": format!(
+                "${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{}:{}",
+                super::escape_sub(&context.naming.ecr_repository(&repository.value)),
+                super::escape_sub(tag)
+            )
+        }),
+    }
+}
+
+fn strings(values: &[crate::source::Spanned<String>]) -> Value {
+    Value::Array(values.iter().map(|value| json!(value.value)).collect())
+}
+
+fn port_mappings(container: &Container) -> Value {
+    Value::Array(
+        container
+            .ports
+            .iter()
+            .map(|port| {
+                let mut mapping = json!({
+                    "ContainerPort": port.number.value,
+                    "Protocol": "tcp",
+                    "Name": Naming::port_name(port.protocol.name(), port.number.value),
+                });
+                let application = match port.protocol {
+                    Protocol::Http => Some("http"),
+                    Protocol::Grpc => Some("grpc"),
+                    Protocol::Tcp => None,
+                };
+                if let (Some(application), Some(object)) = (application, mapping.as_object_mut()) {
+                    object.insert("AppProtocol".into(), json!(application));
+                }
+                mapping
+            })
+            .collect(),
+    )
+}
+
+/// The port an http health check probes: the one named, else the workload's first port.
+pub(super) fn probed_port(workload: &Workload) -> Option<u16> {
+    match &workload.health.as_ref()?.probe.value {
+        Probe::Http { port, .. } => port.or_else(|| {
+            workload
+                .container
+                .ports
+                .first()
+                .map(|first| first.number.value)
+        }),
+        Probe::Command(_) => None,
+    }
+}
+
+/// The container health check; none for an http check of a public port, which the load
+/// balancer's target group checks instead (the image may not have `curl`).
+fn health_check(workload: &Workload) -> Option<Value> {
+    let health = workload.health.as_ref()?;
+    let command = match &health.probe.value {
+        Probe::Http { path, .. } => {
+            let port = probed_port(workload)?;
+            let public = workload
+                .container
+                .ports
+                .iter()
+                .any(|declared| declared.number.value == port && declared.route.is_some());
+            if public {
+                return None;
+            }
+            let url = format!("http://localhost:{port}{path}");
+            json!([
+                "CMD-SHELL",
+                format!("curl -fsS {} || exit 1", shell_word(&url))
+            ])
+        }
+        Probe::Command(arguments) => {
+            let mut command = vec![json!("CMD")];
+            command.extend(arguments.iter().map(|argument| json!(argument)));
+            Value::Array(command)
+        }
+    };
+    let mut check = json!({
+        "Command": command,
+        "Interval": super::seconds(health.interval.value),
+        "Timeout": super::seconds(health.timeout.value),
+        "Retries": health.retries.value,
+    });
+    if let (Some(grace), Some(object)) = (&health.grace, check.as_object_mut()) {
+        object.insert("StartPeriod".into(), json!(super::seconds(grace.value)));
+    }
+    Some(check)
+}
+
+/// `text` as one shell word: as is when it holds only safe characters, else single-quoted.
+fn shell_word(text: &str) -> String {
+    let safe = text
+        .chars()
+        .all(|character| character.is_ascii_alphanumeric() || "/:._-~%+=,@".contains(character));
+    if safe {
+        text.to_owned()
+    } else {
+        format!("'{}'", text.replace('\'', r"'\''"))
+    }
+}

@@ -1,0 +1,245 @@
+//! Kubernetes manifests for the `eks` target: typed objects (k8s-openapi) written as
+//! deterministic multi-document YAML, one file per workload plus `namespace.yaml`.
+//!
+//! Values only AWS knows after the platform stack is created (IAM role ARNs, the EFS file system
+//! id) are written as placeholders `${berth:<OutputKey>}`; `manifest.json` lists each with the
+//! platform stack output that fills it, and the runtime substitutes them before applying.
+//!
+//! - [`emit_kubernetes`]: every manifest file of an `eks` workspace.
+//! - `namespace.yaml` (order 1): the namespace, and the EFS storage class when a volume exists.
+//! - `<kind>-<name>.yaml` (order 1 + the workload's deploy order): its service account, secret
+//!   stores and external secret, volume claims, `Deployment` or `CronJob`, `Service`, autoscaler,
+//!   disruption budget and Ingresses, in that order.
+
+mod networking;
+mod pod;
+mod scaling;
+mod secrets;
+mod workload;
+
+#[cfg(test)]
+mod tests;
+
+use std::collections::BTreeMap;
+
+use k8s_openapi::api::core::v1::Namespace;
+use k8s_openapi::api::storage::v1::StorageClass;
+use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
+use serde::Serialize;
+use serde_json::Value;
+
+use super::{Artifact, ArtifactKind, deploy_orders};
+use crate::emit::cloudformation::logical_id;
+use crate::model::{Workload, Workspace};
+use crate::naming::Naming;
+
+/// The placeholder for the platform stack output `output_key`.
+pub fn placeholder(output_key: &str) -> String {
+    format!("${{berth:{output_key}}}")
+}
+
+/// The output key of a workload's pod role ARN in the eks platform stack.
+pub fn pod_role_output(workload: &str) -> String {
+    logical_id(&["PodRole", workload, "Arn"])
+}
+
+/// The output key of the EFS file system id in the eks platform stack.
+pub const FILE_SYSTEM_OUTPUT: &str = "FileSystemId";
+
+/// The output key of the account's ECR registry host (`<account>.dkr.ecr.<region>.<suffix>`) in
+/// the eks platform stack; images of owned repositories are pulled from it.
+pub const ECR_REGISTRY_OUTPUT: &str = "EcrRegistry";
+
+/// The label every object carries with its workload's name.
+const NAME_LABEL: &str = "app.kubernetes.io/name";
+/// The label every object carries with the workspace's name.
+const PART_OF_LABEL: &str = "app.kubernetes.io/part-of";
+/// The label every object carries to say berth manages it.
+const MANAGED_BY_LABEL: &str = "app.kubernetes.io/managed-by";
+/// The label saying whether a workload is a service, worker or job.
+const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
+
+/// Every Kubernetes artifact of an `eks` workspace: `namespace.yaml`, then one file per workload.
+pub fn emit_kubernetes(workspace: &Workspace) -> Vec<Artifact> {
+    let context = Context::new(workspace);
+    let orders = deploy_orders(workspace);
+    let mut files = vec![Artifact {
+        path: "namespace.yaml".to_owned(),
+        kind: ArtifactKind::Kubernetes,
+        stack: None,
+        order: 1,
+        content: render(&namespace_documents(&context)),
+    }];
+    for workload in &workspace.workloads {
+        let name = workload.name.value.as_str();
+        files.push(Artifact {
+            path: format!("{}-{name}.yaml", workload.kind.name()),
+            kind: ArtifactKind::Kubernetes,
+            stack: None,
+            order: 1 + orders.get(name).copied().unwrap_or(1),
+            content: render(&workload::documents(&context, workload)),
+        });
+    }
+    files
+}
+
+/// What every manifest of one build shares.
+struct Context<'a> {
+    /// The workspace.
+    workspace: &'a Workspace,
+    /// Physical names.
+    naming: Naming<'a>,
+    /// The namespace every namespaced object lives in.
+    namespace: &'a str,
+    /// The ALB `group.order` of every public port, by (workload, port): host rules first, then
+    /// longer paths, so a catch-all `/` never shadows a more specific route.
+    ingress_orders: BTreeMap<(String, u16), u32>,
+}
+
+impl<'a> Context<'a> {
+    fn new(workspace: &'a Workspace) -> Self {
+        Self {
+            workspace,
+            naming: Naming::new(&workspace.name.value, &workspace.environment.value),
+            namespace: &workspace.eks.namespace.value,
+            ingress_orders: ingress_orders(workspace),
+        }
+    }
+
+    /// The cluster-wide EFS storage class every volume claim uses.
+    fn storage_class(&self) -> String {
+        format!("{}-efs", self.naming.prefix())
+    }
+
+    /// The labels every object of `workload` carries, its pods included.
+    fn labels(&self, workload: &Workload) -> BTreeMap<String, String> {
+        let mut labels = self.selector(workload);
+        labels.insert(MANAGED_BY_LABEL.to_owned(), "berth".to_owned());
+        labels.insert(COMPONENT_LABEL.to_owned(), workload.kind.name().to_owned());
+        labels
+    }
+
+    /// The labels that select `workload`'s pods: only those that never change for a workload,
+    /// since a Deployment's selector is immutable.
+    fn selector(&self, workload: &Workload) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (NAME_LABEL.to_owned(), workload.name.value.clone()),
+            (PART_OF_LABEL.to_owned(), self.workspace.name.value.clone()),
+        ])
+    }
+
+    /// The metadata of a namespaced object of `workload`.
+    fn metadata(&self, name: &str, workload: &Workload) -> ObjectMeta {
+        ObjectMeta {
+            name: Some(name.to_owned()),
+            namespace: Some(self.namespace.to_owned()),
+            labels: Some(self.labels(workload)),
+            ..ObjectMeta::default()
+        }
+    }
+
+    /// The labels of objects that belong to the workspace rather than one workload.
+    fn workspace_labels(&self) -> BTreeMap<String, String> {
+        BTreeMap::from([
+            (PART_OF_LABEL.to_owned(), self.workspace.name.value.clone()),
+            (MANAGED_BY_LABEL.to_owned(), "berth".to_owned()),
+        ])
+    }
+}
+
+/// Orders public routes like the ECS listener rules: host rules first, longer paths first.
+fn ingress_orders(workspace: &Workspace) -> BTreeMap<(String, u16), u32> {
+    let mut routes: Vec<(bool, std::cmp::Reverse<usize>, String, String, String, u16)> = Vec::new();
+    for workload in &workspace.workloads {
+        for port in &workload.container.ports {
+            if let Some(route) = &port.route {
+                let host = route
+                    .host
+                    .as_ref()
+                    .map(|host| host.value.clone())
+                    .unwrap_or_default();
+                routes.push((
+                    host.is_empty(),
+                    std::cmp::Reverse(route.path.value.len()),
+                    host,
+                    route.path.value.clone(),
+                    workload.name.value.clone(),
+                    port.number.value,
+                ));
+            }
+        }
+    }
+    routes.sort();
+    routes
+        .into_iter()
+        .zip(1u32..)
+        .map(|((_, _, _, _, workload, port), order)| ((workload, port), order))
+        .collect()
+}
+
+/// The namespace, with restricted pod security enforced, and the EFS storage class when any
+/// workload declares a volume.
+fn namespace_documents(context: &Context<'_>) -> Vec<Value> {
+    let mut labels = context.workspace_labels();
+    labels.insert(
+        "pod-security.kubernetes.io/enforce".to_owned(),
+        "restricted".to_owned(),
+    );
+    let namespace = Namespace {
+        metadata: ObjectMeta {
+            name: Some(context.namespace.to_owned()),
+            labels: Some(labels),
+            ..ObjectMeta::default()
+        },
+        ..Namespace::default()
+    };
+    let mut documents = vec![to_value(&namespace)];
+    let any_volume = context
+        .workspace
+        .workloads
+        .iter()
+        .any(|workload| !workload.volumes.is_empty());
+    if any_volume {
+        let parameters = BTreeMap::from([
+            ("provisioningMode".to_owned(), "efs-ap".to_owned()),
+            ("fileSystemId".to_owned(), placeholder(FILE_SYSTEM_OUTPUT)),
+            ("directoryPerms".to_owned(), "700".to_owned()),
+        ]);
+        let storage_class = StorageClass {
+            metadata: ObjectMeta {
+                name: Some(context.storage_class()),
+                labels: Some(context.workspace_labels()),
+                ..ObjectMeta::default()
+            },
+            provisioner: "efs.csi.aws.com".to_owned(),
+            parameters: Some(parameters),
+            reclaim_policy: Some("Retain".to_owned()),
+            ..StorageClass::default()
+        };
+        documents.push(to_value(&storage_class));
+    }
+    documents
+}
+
+/// An object as JSON; the maps are sorted, so the output is deterministic.
+fn to_value<T: Serialize>(object: &T) -> Value {
+    serde_json::to_value(object).unwrap_or_default()
+}
+
+/// Documents as one YAML stream separated by `---`. Strings YAML 1.1 would read as booleans,
+/// numbers or dates are quoted; block scalars are off so every string reads back unchanged.
+fn render(documents: &[Value]) -> String {
+    let mut options = serde_saphyr::SerializerOptions::default();
+    options.prefer_block_scalars = false;
+    serde_saphyr::to_string_multiple_with_options(documents, options).unwrap_or_default()
+}
+
+/// Milliseconds as whole seconds, rounded up.
+fn seconds(milliseconds: u64) -> i32 {
+    i32::try_from(milliseconds.div_ceil(1000)).unwrap_or(i32::MAX)
+}
+
+/// A count as the API's `int32`.
+fn count(value: u32) -> i32 {
+    i32::try_from(value).unwrap_or(i32::MAX)
+}
