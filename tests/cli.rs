@@ -197,3 +197,86 @@ fn every_command_has_help_with_an_example() {
 fn predicates_contains(needle: &'static str) -> predicates::str::ContainsPredicate {
     predicates::str::contains(needle)
 }
+
+#[test]
+fn build_writes_the_artifacts_and_a_manifest() {
+    let out = std::env::temp_dir().join(format!("berth-build-{}", std::process::id()));
+    berth()
+        .args(["build", "examples/fargate-shop/berth.kdl", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(out.join("manifest.json")).expect("manifest"))
+            .expect("JSON");
+    let artifacts = manifest["artifacts"].as_array().expect("artifacts");
+    assert!(artifacts.len() >= 5, "{manifest}");
+    for artifact in artifacts {
+        let path = out.join(artifact["path"].as_str().expect("path"));
+        assert!(path.is_file(), "{} is listed but missing", path.display());
+        assert_eq!(artifact["sha256"].as_str().map(str::len), Some(64));
+    }
+    assert_eq!(manifest["artifacts"][0]["path"], "platform.json");
+    assert_eq!(manifest["artifacts"][0]["order"], 0);
+
+    // A rebuild with fewer workloads removes what the earlier build listed, and YAML works too.
+    berth()
+        .args([
+            "build",
+            "examples/minimal/berth.kdl",
+            "--cfn-format",
+            "yaml",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(0);
+    assert!(out.join("platform.yaml").is_file());
+    assert!(
+        !out.join("platform.json").exists(),
+        "a stale template from the earlier build is left"
+    );
+    let yaml = fs_err::read_to_string(out.join("platform.yaml")).expect("yaml");
+    assert!(yaml.contains("AWSTemplateFormatVersion"), "{yaml}");
+    fs_err::remove_dir_all(&out).expect("cleanup");
+}
+
+#[test]
+fn build_of_an_invalid_file_writes_nothing_and_exits_one() {
+    let out = std::env::temp_dir().join(format!("berth-build-invalid-{}", std::process::id()));
+    berth()
+        .args(["build", "tests/fixtures/many-mistakes/berth.kdl", "--out"])
+        .arg(&out)
+        .assert()
+        .code(1)
+        .stderr(predicates_contains("berth::unknown-node"));
+    assert!(!out.exists(), "an invalid workspace wrote artifacts");
+}
+
+#[test]
+fn build_for_eks_writes_manifests_with_their_substitutions() {
+    let out = std::env::temp_dir().join(format!("berth-build-eks-{}", std::process::id()));
+    berth()
+        .args([
+            "build",
+            "examples/fargate-shop/berth.kdl",
+            "--target",
+            "eks",
+            "--out",
+        ])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let manifest: serde_json::Value =
+        serde_json::from_str(&fs_err::read_to_string(out.join("manifest.json")).expect("manifest"))
+            .expect("JSON");
+    assert_eq!(manifest["target"], "eks");
+    assert!(out.join("namespace.yaml").is_file());
+    assert!(
+        manifest["substitutions"]
+            .as_array()
+            .is_some_and(|list| !list.is_empty()),
+        "{manifest}"
+    );
+    fs_err::remove_dir_all(&out).expect("cleanup");
+}

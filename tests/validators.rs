@@ -9,7 +9,7 @@ use std::collections::BTreeSet;
 use std::path::PathBuf;
 use std::process::Command;
 
-use berth_compiler::emit::TemplateFormat;
+use berth_compiler::emit::{ArtifactKind, TemplateFormat};
 use berth_tests::{build_case, case_name, cloudformation_cases, root, write_artifacts};
 
 fn tool(name: &str) -> Option<PathBuf> {
@@ -34,7 +34,8 @@ fn tool(name: &str) -> Option<PathBuf> {
     None
 }
 
-/// Every template of every case, written under a fresh directory; one sub-directory per build.
+/// Every template of every case (not the Kubernetes manifests of `eks`), written under a fresh
+/// directory; one sub-directory per build.
 fn written_templates(formats: &[TemplateFormat]) -> (PathBuf, Vec<PathBuf>) {
     let directory = std::env::temp_dir().join(format!(
         "berth-validators-{}-{}",
@@ -44,7 +45,10 @@ fn written_templates(formats: &[TemplateFormat]) -> (PathBuf, Vec<PathBuf>) {
     let mut files = Vec::new();
     for (case, target) in cloudformation_cases() {
         for format in formats {
-            let artifacts = build_case(&case, Some(target), *format);
+            let mut artifacts = build_case(&case, Some(target), *format);
+            artifacts
+                .files
+                .retain(|artifact| artifact.kind == ArtifactKind::Cloudformation);
             let sub = directory.join(format!(
                 "{}-{}-{}",
                 case_name(&case),

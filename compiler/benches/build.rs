@@ -1,5 +1,5 @@
-//! Benchmark: `berth build` of a 200-service workspace for fargate — check and emit, in memory.
-//! The goal is well under one second.
+//! Benchmark: `berth build` of a 200-service workspace for fargate and a 1,000-service one for
+//! eks — check and emit, in memory. The goal for each is well under one second.
 
 use std::fmt::Write as _;
 use std::hint::black_box;
@@ -30,11 +30,23 @@ fn generated(count: usize) -> String {
 
 fn bench_build(criterion: &mut Criterion) {
     let source = generated(200);
+    let thousand = generated(1000);
     let mut group = criterion.benchmark_group("build");
     group.sample_size(10);
     group.bench_function("fargate-200-services", |bencher| {
         bencher.iter(|| {
             let checked = check(black_box(&source), &Options::default());
+            let workspace = checked.workspace.expect("the generated workspace is valid");
+            emit(&workspace, TemplateFormat::Json).expect("emits")
+        });
+    });
+    group.bench_function("eks-1000-services", |bencher| {
+        let options = Options {
+            target: Some(berth_compiler::model::Target::Eks),
+            ..Options::default()
+        };
+        bencher.iter(|| {
+            let checked = check(black_box(&thousand), &options);
             let workspace = checked.workspace.expect("the generated workspace is valid");
             emit(&workspace, TemplateFormat::Json).expect("emits")
         });

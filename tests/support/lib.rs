@@ -109,20 +109,19 @@ pub fn write_artifacts(
         .collect()
 }
 
-/// Every case (examples and valid fixtures) that builds with CloudFormation, with the targets
-/// to build it for.
+/// Every case that builds CloudFormation templates, with the target to build it for: each
+/// example for every target (on `eks`, the platform and Pod Identity stacks), and each valid
+/// fixture for its own target.
 pub fn cloudformation_cases() -> Vec<(PathBuf, Target)> {
     let mut cases_and_targets = Vec::new();
     for example in cases("examples") {
-        for target in [Target::Ecs, Target::Fargate] {
+        for target in [Target::Ecs, Target::Fargate, Target::Eks] {
             cases_and_targets.push((example.clone(), target));
         }
     }
     for fixture in cases("tests/fixtures") {
         let (checked, _) = check_case(&fixture);
-        if let Some(workspace) = checked.workspace
-            && workspace.target.value.is_ecs_family()
-        {
+        if let Some(workspace) = checked.workspace {
             cases_and_targets.push((fixture, workspace.target.value));
         }
     }

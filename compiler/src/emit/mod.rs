@@ -1,14 +1,17 @@
 //! Emit: a [`Valid`] workspace to deployable artifacts, in memory. The runtime writes them.
 //!
 //! - [`cloudformation`]: one platform stack per workspace and environment, one stack per
-//!   service, worker and job, wired with exports and imports.
+//!   service, worker and job (on `eks`: per workload that needs a pod role), wired with exports
+//!   and imports.
+//! - [`kubernetes`]: on `eks`, the manifests, applied after every stack.
 //! - [`manifest()`]: `manifest.json`, listing every artifact with its stack, deploy order
-//!   (from `depends-on`) and sha256.
+//!   (from `depends-on`) and sha256, and which stack output fills each placeholder of the
+//!   manifests.
 
 pub mod cloudformation;
 pub mod kubernetes;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::fmt::Write as _;
 
 use serde::Serialize;
@@ -60,6 +63,9 @@ pub struct Artifact {
     pub order: u32,
     /// The file content.
     pub content: String,
+    /// The keys of the outputs a CloudFormation template defines, sorted; empty for Kubernetes
+    /// manifests.
+    pub outputs: Vec<String>,
 }
 
 /// Everything `berth build` writes, `manifest.json` last.
@@ -88,14 +94,32 @@ pub fn emit(workspace: &Valid<Workspace>, format: TemplateFormat) -> Result<Arti
     let files = match workspace.target.value {
         Target::Ecs | Target::Fargate => cloudformation::emit_ecs(workspace, format),
         Target::Eks => {
-            return Err(EmitError(
-                "`berth build` does not emit the eks target yet; `berth check --target eks` validates it".to_owned(),
-            ));
+            let mut files = cloudformation::emit_eks(workspace, format);
+            files.extend(kubernetes::emit_kubernetes(workspace));
+            files
         }
     };
     let mut files = files;
     files.sort_by(|left, right| (left.order, &left.path).cmp(&(right.order, &right.path)));
-    let manifest = manifest(workspace, &files);
+    let mut paths = BTreeSet::new();
+    if let Some(file) = files.iter().find(|file| !paths.insert(file.path.as_str())) {
+        return Err(EmitError(format!(
+            "two artifacts would be written to `{}`",
+            file.path
+        )));
+    }
+    // A workload named `platform` would deploy as the platform stack.
+    let mut stacks = BTreeSet::new();
+    if let Some(stack) = files
+        .iter()
+        .filter_map(|file| file.stack.as_deref())
+        .find(|stack| !stacks.insert(*stack))
+    {
+        return Err(EmitError(format!(
+            "two templates would deploy as the stack `{stack}`; rename the workload"
+        )));
+    }
+    let manifest = manifest(workspace, &files)?;
     Ok(Artifacts { files, manifest })
 }
 
@@ -142,8 +166,10 @@ struct ManifestEntry<'a> {
     sha256: String,
 }
 
-/// `manifest.json`: the workspace, environment, target and region, and every artifact.
-pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> String {
+/// `manifest.json`: the workspace, environment, target and region, every artifact, and the
+/// substitutions of the Kubernetes manifests' placeholders (when there are any). Fails when a
+/// placeholder is not the output of exactly one stack.
+pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> Result<String, EmitError> {
     let artifacts: Vec<ManifestEntry<'_>> = files
         .iter()
         .map(|file| ManifestEntry {
@@ -154,7 +180,7 @@ pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> String {
             sha256: hex(&Sha256::digest(file.content.as_bytes())),
         })
         .collect();
-    let value = serde_json::json!({
+    let mut value = serde_json::json!({
         "berth": 1,
         "workspace": workspace.name.value,
         "environment": workspace.environment.value,
@@ -162,9 +188,53 @@ pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> String {
         "region": workspace.region.value,
         "artifacts": artifacts,
     });
+    let substitutions = substitutions(files)?;
+    if let (false, Some(object)) = (substitutions.is_empty(), value.as_object_mut()) {
+        object.insert(
+            "substitutions".into(),
+            serde_json::Value::Array(substitutions),
+        );
+    }
     let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
     text.push('\n');
-    text
+    Ok(text)
+}
+
+/// Every `${berth:KEY}` placeholder in the Kubernetes artifacts, once each and sorted by key,
+/// with the stack whose output `KEY` fills it: the one CloudFormation artifact that defines the
+/// output (the platform stack's `FileSystemId`, a workload stack's pod role ARN). A placeholder
+/// no stack, or more than one, outputs is an error.
+fn substitutions(files: &[Artifact]) -> Result<Vec<serde_json::Value>, EmitError> {
+    let keys: BTreeSet<&str> = files
+        .iter()
+        .filter(|file| file.kind == ArtifactKind::Kubernetes)
+        .flat_map(|file| file.content.split("${berth:").skip(1))
+        .filter_map(|rest| rest.split_once('}').map(|(key, _)| key))
+        .collect();
+    keys.into_iter()
+        .map(|key| {
+            let stacks: Vec<&str> = files
+                .iter()
+                .filter(|file| file.kind == ArtifactKind::Cloudformation)
+                .filter(|file| file.outputs.iter().any(|output| output == key))
+                .filter_map(|file| file.stack.as_deref())
+                .collect();
+            match stacks.as_slice() {
+                [stack] => Ok(serde_json::json!({
+                    "placeholder": format!("${{berth:{key}}}"),
+                    "stack": stack,
+                    "output": key,
+                })),
+                [] => Err(EmitError(format!(
+                    "no stack outputs `{key}`, which the Kubernetes manifests read"
+                ))),
+                _ => Err(EmitError(format!(
+                    "the stacks {} all output `{key}`; the placeholder is ambiguous",
+                    stacks.join(", ")
+                ))),
+            }
+        })
+        .collect()
 }
 
 fn hex(bytes: &[u8]) -> String {

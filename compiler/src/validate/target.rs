@@ -10,6 +10,17 @@ use crate::units;
 pub fn check_target(workspace: &Workspace, diagnostics: &mut Diagnostics) {
     let target = workspace.target.value;
     check_subnet_room(workspace, diagnostics);
+    if let (
+        Target::Eks,
+        crate::model::EksCluster::Existing(cluster),
+        crate::model::Network::New { .. },
+    ) = (target, &workspace.eks.cluster, &workspace.network)
+    {
+        diagnostics.push(
+            Diagnostic::new(Code::MissingField, format!("deploying onto the existing cluster `{}` needs its VPC", cluster.value), cluster.span, "existing cluster")
+                .with_help("add `network { vpc \"vpc-…\"; public-subnets …; private-subnets …; }` naming the cluster's VPC and subnets"),
+        );
+    }
     if target == Target::Ecs {
         let name = &workspace.name.value;
         if let Some(prefix) = ["aws", "ecs", "fargate"]

@@ -10,6 +10,12 @@ use crate::source::{Span, Spanned};
 /// Checks every workload, then the routes they share.
 pub fn check_workloads(workspace: &Workspace, diagnostics: &mut Diagnostics) {
     for workload in &workspace.workloads {
+        if workload.name.value == "platform" {
+            diagnostics.push(
+                Diagnostic::new(Code::InvalidName, "`platform` is reserved", workload.name.span, "reserved name")
+                    .with_help("the shared stack is `<workspace>-<env>-platform`; give the workload another name"),
+            );
+        }
         check_sidecars(workload, diagnostics);
         check_public_ports(workspace, workload, diagnostics);
         check_ports(workload, diagnostics);

@@ -1,10 +1,16 @@
-//! CloudFormation for the `ecs` and `fargate` targets.
+//! CloudFormation for the `ecs`, `fargate` and `eks` targets.
 //!
 //! The platform stack ([`platform`]) owns everything shared — network, cluster, load balancer,
 //! service discovery, logs, keys, repositories, file system, EC2 capacity — and exports what the
 //! workload stacks ([`workload`]) import. Export names are `<platform stack>-<Key>`, with the
 //! keys in [`exports`].
+//!
+//! On `eks` the platform stack ([`eks`]) holds the network, the cluster, its node groups and
+//! add-ons; one small stack per workload that needs a pod role holds that role and its Pod
+//! Identity association, importing the platform's exports. The Kubernetes manifests read both
+//! kinds of stack's outputs.
 
+pub mod eks;
 pub mod platform;
 mod template;
 pub mod workload;
@@ -164,26 +170,77 @@ pub fn workload_file(workload: &Workload) -> String {
     format!("{kind}-{}", workload.name.value)
 }
 
+/// The artifact of `template`, deployed as `stack` from `<file>.<extension>` at `order`.
+fn artifact(
+    template: &Template,
+    file: &str,
+    stack: String,
+    order: u32,
+    format: TemplateFormat,
+) -> Artifact {
+    Artifact {
+        path: format!("{file}.{}", format.extension()),
+        kind: ArtifactKind::Cloudformation,
+        stack: Some(stack),
+        order,
+        content: template.render(format),
+        outputs: template.output_keys(),
+    }
+}
+
 /// Every CloudFormation artifact of an `ecs` or `fargate` workspace.
 pub fn emit_ecs(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> {
     let context = Context::new(workspace);
     let orders = deploy_orders(workspace);
-    let extension = format.extension();
-    let mut files = vec![Artifact {
-        path: format!("platform.{extension}"),
-        kind: ArtifactKind::Cloudformation,
-        stack: Some(context.platform_stack.clone()),
-        order: 0,
-        content: platform::platform_stack(&context).render(format),
-    }];
+    let mut files = vec![artifact(
+        &platform::platform_stack(&context),
+        "platform",
+        context.platform_stack.clone(),
+        0,
+        format,
+    )];
     for workload in &workspace.workloads {
-        files.push(Artifact {
-            path: format!("{}.{extension}", workload_file(workload)),
-            kind: ArtifactKind::Cloudformation,
-            stack: Some(context.naming.workload_stack(&workload.name.value)),
-            order: orders.get(&workload.name.value).copied().unwrap_or(1),
-            content: workload::workload_stack(&context, workload).render(format),
-        });
+        files.push(artifact(
+            &workload::workload_stack(&context, workload),
+            &workload_file(workload),
+            context.naming.workload_stack(&workload.name.value),
+            orders.get(&workload.name.value).copied().unwrap_or(1),
+            format,
+        ));
+    }
+    files
+}
+
+/// The file name (without extension) of a workload's Pod Identity stack on `eks`:
+/// `service-web.identity`. The manifests of the workload are `service-web.yaml`, so a YAML
+/// template needs another name; workload names hold no `.`, so no two files can collide.
+pub fn pod_identity_file(workload: &Workload) -> String {
+    format!("{}.identity", workload_file(workload))
+}
+
+/// Every CloudFormation artifact of an `eks` workspace: the platform stack (order 0), then the
+/// Pod Identity stack of each workload that needs a pod role (order
+/// [`eks::POD_IDENTITY_ORDER`]), which import only from the platform. The Kubernetes manifests
+/// come after all of them.
+pub fn emit_eks(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> {
+    let context = Context::new(workspace);
+    let mut files = vec![artifact(
+        &eks::eks_platform_stack(&context),
+        "platform",
+        context.platform_stack.clone(),
+        0,
+        format,
+    )];
+    for workload in &workspace.workloads {
+        if let Some(template) = eks::pod_identity_stack(&context, workload) {
+            files.push(artifact(
+                &template,
+                &pod_identity_file(workload),
+                context.naming.workload_stack(&workload.name.value),
+                eks::POD_IDENTITY_ORDER,
+                format,
+            ));
+        }
     }
     files
 }

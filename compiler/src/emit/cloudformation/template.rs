@@ -77,6 +77,11 @@ impl Template {
         self.resources.len()
     }
 
+    /// The logical ids of the outputs, sorted.
+    pub fn output_keys(&self) -> Vec<String> {
+        self.outputs.keys().cloned().collect()
+    }
+
     /// The template document.
     pub fn to_value(&self) -> Value {
         let mut document = Map::new();

@@ -1,15 +1,18 @@
 //! Kubernetes manifests for the `eks` target: typed objects (k8s-openapi) written as
 //! deterministic multi-document YAML, one file per workload plus `namespace.yaml`.
 //!
-//! Values only AWS knows after the platform stack is created (IAM role ARNs, the EFS file system
-//! id) are written as placeholders `${berth:<OutputKey>}`; `manifest.json` lists each with the
-//! platform stack output that fills it, and the runtime substitutes them before applying.
+//! Values only AWS knows after the stacks are created (IAM role ARNs, the EFS file system id,
+//! the ECR registry host) are written as placeholders `${berth:<OutputKey>}`; `manifest.json`
+//! lists each with the stack output that fills it — a workload's pod role ARN comes from its Pod
+//! Identity stack, the rest from the platform stack — and the runtime substitutes them before
+//! applying. Every manifest is applied after every stack.
 //!
 //! - [`emit_kubernetes`]: every manifest file of an `eks` workspace.
-//! - `namespace.yaml` (order 1): the namespace, and the EFS storage class when a volume exists.
-//! - `<kind>-<name>.yaml` (order 1 + the workload's deploy order): its service account, secret
-//!   stores and external secret, volume claims, `Deployment` or `CronJob`, `Service`, autoscaler,
-//!   disruption budget and Ingresses, in that order.
+//! - `namespace.yaml` (order [`NAMESPACE_ORDER`]): the namespace, and the EFS storage class when
+//!   a volume exists.
+//! - `<kind>-<name>.yaml` ([`NAMESPACE_ORDER`] + the workload's deploy order): its service
+//!   account, secret stores and external secret, volume claims, `Deployment` or `CronJob`,
+//!   `Service`, autoscaler, disruption budget and Ingresses, in that order.
 
 mod networking;
 mod pod;
@@ -29,16 +32,21 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Artifact, ArtifactKind, deploy_orders};
+use crate::emit::cloudformation::eks::POD_IDENTITY_ORDER;
 use crate::emit::cloudformation::logical_id;
 use crate::model::{Workload, Workspace};
 use crate::naming::Naming;
 
-/// The placeholder for the platform stack output `output_key`.
+/// The deploy order of `namespace.yaml`: after the platform stack (0) and the Pod Identity stacks
+/// ([`POD_IDENTITY_ORDER`]). Each workload's file follows at this order plus its deploy order.
+pub const NAMESPACE_ORDER: u32 = POD_IDENTITY_ORDER + 1;
+
+/// The placeholder for the stack output `output_key`.
 pub fn placeholder(output_key: &str) -> String {
     format!("${{berth:{output_key}}}")
 }
 
-/// The output key of a workload's pod role ARN in the eks platform stack.
+/// The output key of a workload's pod role ARN in its Pod Identity stack.
 pub fn pod_role_output(workload: &str) -> String {
     logical_id(&["PodRole", workload, "Arn"])
 }
@@ -67,8 +75,9 @@ pub fn emit_kubernetes(workspace: &Workspace) -> Vec<Artifact> {
         path: "namespace.yaml".to_owned(),
         kind: ArtifactKind::Kubernetes,
         stack: None,
-        order: 1,
+        order: NAMESPACE_ORDER,
         content: render(&namespace_documents(&context)),
+        outputs: Vec::new(),
     }];
     for workload in &workspace.workloads {
         let name = workload.name.value.as_str();
@@ -76,8 +85,9 @@ pub fn emit_kubernetes(workspace: &Workspace) -> Vec<Artifact> {
             path: format!("{}-{name}.yaml", workload.kind.name()),
             kind: ArtifactKind::Kubernetes,
             stack: None,
-            order: 1 + orders.get(name).copied().unwrap_or(1),
+            order: NAMESPACE_ORDER + orders.get(name).copied().unwrap_or(1),
             content: render(&workload::documents(&context, workload)),
+            outputs: Vec::new(),
         });
     }
     files

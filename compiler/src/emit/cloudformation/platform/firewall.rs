@@ -112,7 +112,7 @@ pub(super) fn security_groups(
 /// A security group in the VPC with no rules of its own. Naming one egress rule that matches
 /// nothing (ICMP type 252 to the broadcast address, as the CDK does) replaces the default
 /// allow-all egress rule.
-fn group(
+pub(crate) fn group(
     context: &Context<'_>,
     template: &mut Template,
     network: &Network,
@@ -140,7 +140,14 @@ fn group(
 }
 
 /// One ingress or egress rule of `group`: the peer and the protocol, ports and description.
-fn rule(template: &mut Template, id: &str, kind: &str, group: &Value, peer: Value, ports: Value) {
+pub(crate) fn rule(
+    template: &mut Template,
+    id: &str,
+    kind: &str,
+    group: &Value,
+    peer: Value,
+    ports: Value,
+) {
     let mut properties = json!({ "GroupId": group.clone() });
     for part in [peer, ports] {
         if let (Some(target), Value::Object(extra)) = (properties.as_object_mut(), part) {

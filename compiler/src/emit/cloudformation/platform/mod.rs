@@ -6,12 +6,15 @@
 //! - `storage`: the KMS key, the log group, ECR repositories and the EFS file system.
 //! - `edge`: the ECS cluster, Cloud Map namespace and the shared load balancer.
 //! - `capacity`: EC2 instances for target `ecs`.
+//!
+//! The network, firewall and storage building blocks are shared with the `eks` platform stack
+//! ([`super::eks`]).
 
 mod capacity;
 mod edge;
-mod firewall;
-mod network;
-mod storage;
+pub(super) mod firewall;
+pub(super) mod network;
+pub(super) mod storage;
 
 use serde_json::{Value, json};
 
@@ -25,8 +28,13 @@ pub fn platform_stack(context: &Context<'_>) -> Template {
         "berth platform of {} ({})",
         workspace.name.value, workspace.environment.value
     ));
-    let encryption = storage::encryption(context, &mut template);
-    let network = network::network(context, &mut template, &encryption);
+    let encryption = storage::encryption(context, &mut template, storage::KEY_USES);
+    let network = network::network(
+        context,
+        &mut template,
+        &encryption,
+        network::SubnetRoles::Untagged,
+    );
     let groups = firewall::security_groups(context, &mut template, &network);
     let cluster = edge::cluster(context, &mut template, &network);
     if context.has_public_ports() {
@@ -34,7 +42,7 @@ pub fn platform_stack(context: &Context<'_>) -> Template {
     }
     storage::repositories(context, &mut template, &encryption);
     if !context.volumes.is_empty() {
-        storage::file_system(context, &mut template, &encryption, &network, &groups);
+        storage::volumes(context, &mut template, &encryption, &network, &groups);
     }
     if workspace.target.value == Target::Ecs {
         capacity::capacity(context, &mut template, &network, &groups, &cluster);
@@ -57,19 +65,19 @@ pub fn platform_stack(context: &Context<'_>) -> Template {
 }
 
 /// Where the network resources are, as template values (references or literal ids).
-struct Network {
+pub(crate) struct Network {
     /// The VPC id.
-    vpc: Value,
+    pub(crate) vpc: Value,
     /// The public subnets, one per zone: the load balancer's.
-    public_subnets: Vec<Value>,
-    /// The subnets tasks, instances and mount targets run in.
-    workload_subnets: Vec<Value>,
+    pub(crate) public_subnets: Vec<Value>,
+    /// The subnets tasks, instances, nodes and mount targets run in.
+    pub(crate) workload_subnets: Vec<Value>,
     /// The logical id of the route to the internet gateway, in a new VPC: internet-facing
     /// resources are created after it (an internet-facing load balancer needs the gateway) and
     /// deleted before it (a gateway with public addresses behind it cannot be detached).
-    public_route: Option<String>,
+    pub(crate) public_route: Option<String>,
     /// The logical ids of the routes the workload subnets reach the internet by, in a new VPC.
-    workload_routes: Vec<String>,
+    pub(crate) workload_routes: Vec<String>,
 }
 
 /// The security group ids.
@@ -81,11 +89,11 @@ struct SecurityGroups {
 }
 
 /// The key and the log group.
-struct Encryption {
+pub(crate) struct Encryption {
     /// The key's ARN.
-    key_arn: Value,
+    pub(crate) key_arn: Value,
     /// The logical id of the log group.
-    log_group: String,
+    pub(crate) log_group: String,
 }
 
 /// The ECS cluster.
@@ -100,7 +108,7 @@ fn export(context: &Context<'_>, template: &mut Template, key: &str, value: Valu
 }
 
 /// The workspace's tags plus a `Name` tag (unless the workspace sets one), sorted by key.
-fn named_tags(context: &Context<'_>, name: &str) -> Value {
+pub(crate) fn named_tags(context: &Context<'_>, name: &str) -> Value {
     let mut tags = match tags(context.workspace, None) {
         Value::Array(tags) => tags,
         _ => Vec::new(),
@@ -113,7 +121,7 @@ fn named_tags(context: &Context<'_>, name: &str) -> Value {
 }
 
 /// `{"DependsOn": [ids]}`, or no attributes when `ids` is empty.
-fn depends_on<'a>(ids: impl Iterator<Item = &'a String>) -> Value {
+pub(crate) fn depends_on<'a>(ids: impl Iterator<Item = &'a String>) -> Value {
     let ids: Vec<&String> = ids.collect();
     if ids.is_empty() {
         json!({})
@@ -123,7 +131,7 @@ fn depends_on<'a>(ids: impl Iterator<Item = &'a String>) -> Value {
 }
 
 /// The workspace's tags.
-fn workspace_tags(context: &Context<'_>) -> Value {
+pub(crate) fn workspace_tags(context: &Context<'_>) -> Value {
     tags(context.workspace, None)
 }
 

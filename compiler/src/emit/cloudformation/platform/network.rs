@@ -1,5 +1,8 @@
 //! The network: a new VPC with public subnets (and, with `nat`, private subnets behind one NAT
 //! gateway per zone) and flow logs, or the ids of an existing VPC used as given.
+//!
+//! On `eks` the new subnets also carry the role tags the AWS Load Balancer Controller discovers
+//! them by; the subnets of an existing VPC are not berth's to tag.
 
 use serde_json::{Value, json};
 
@@ -16,11 +19,33 @@ const PUBLIC_ROUTE: &str = "PublicRoute";
 /// The smallest subnet a load balancer accepts is a /27.
 const SMALLEST_SUBNET: u32 = 27;
 
+/// Whether new subnets say which load balancers they take.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum SubnetRoles {
+    /// No role tags (`ecs`, `fargate`: the load balancer is in the template).
+    Untagged,
+    /// `kubernetes.io/role/elb` on public subnets and `kubernetes.io/role/internal-elb` on
+    /// private ones, which the AWS Load Balancer Controller discovers subnets by.
+    Kubernetes,
+}
+
+impl SubnetRoles {
+    /// The tag a subnet of this kind carries, if any.
+    const fn tag(self, public: bool) -> Option<&'static str> {
+        match (self, public) {
+            (Self::Untagged, _) => None,
+            (Self::Kubernetes, true) => Some("kubernetes.io/role/elb"),
+            (Self::Kubernetes, false) => Some("kubernetes.io/role/internal-elb"),
+        }
+    }
+}
+
 /// The network of `context`'s workspace.
-pub(super) fn network(
+pub(crate) fn network(
     context: &Context<'_>,
     template: &mut Template,
     encryption: &Encryption,
+    roles: SubnetRoles,
 ) -> Network {
     match &context.workspace.network {
         model::Network::Existing {
@@ -48,9 +73,15 @@ pub(super) fn network(
                 workload_routes: Vec::new(),
             }
         }
-        model::Network::New { cidr, zones, nat } => {
-            new_network(context, template, encryption, &cidr.value, *zones, *nat)
-        }
+        model::Network::New { cidr, zones, nat } => new_network(
+            context,
+            template,
+            encryption,
+            &cidr.value,
+            *zones,
+            *nat,
+            roles,
+        ),
     }
 }
 
@@ -61,6 +92,7 @@ fn new_network(
     cidr: &str,
     zones: u8,
     nat: bool,
+    roles: SubnetRoles,
 ) -> Network {
     let prefix = context.naming.prefix();
     template.resource(
@@ -120,7 +152,7 @@ fn new_network(
                 "AvailabilityZone": availability_zone,
                 "CidrBlock": block(zone),
                 "MapPublicIpOnLaunch": true,
-                "Tags": named_tags(context, &format!("{prefix}-public-{number}")),
+                "Tags": subnet_tags(context, &format!("{prefix}-public-{number}"), roles.tag(true)),
             }),
         );
         template.resource(
@@ -158,7 +190,7 @@ fn new_network(
                 "AvailabilityZone": availability_zone,
                 "CidrBlock": block(private_block + zone),
                 "MapPublicIpOnLaunch": false,
-                "Tags": named_tags(context, &format!("{prefix}-private-{number}")),
+                "Tags": subnet_tags(context, &format!("{prefix}-private-{number}"), roles.tag(false)),
             }),
         );
         let table = logical_id(&["PrivateRouteTable", &number]);
@@ -201,6 +233,17 @@ fn new_network(
         public_route: Some(PUBLIC_ROUTE.to_owned()),
         workload_routes,
     }
+}
+
+/// A subnet's tags: the workspace's, its `Name`, and its role tag (value `1`) when it has one.
+fn subnet_tags(context: &Context<'_>, name: &str, role: Option<&str>) -> Value {
+    let mut tags = named_tags(context, name);
+    if let (Some(role), Value::Array(list)) = (role, &mut tags) {
+        list.retain(|tag| tag["Key"] != role);
+        list.push(json!({ "Key": role, "Value": "1" }));
+        list.sort_by(|left, right| left["Key"].as_str().cmp(&right["Key"].as_str()));
+    }
+    tags
 }
 
 /// Flow logs of all VPC traffic into the workspace's log group, delivered by a role that may

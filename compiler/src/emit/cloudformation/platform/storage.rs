@@ -20,9 +20,12 @@ const KEPT_IMAGES: u32 = 50;
 /// The POSIX user and group owning each volume's directory.
 const VOLUME_OWNER: &str = "1000";
 
+/// What the key encrypts on `ecs` and `fargate`, for its description.
+pub(crate) const KEY_USES: &str = "logs, repositories and file systems";
+
 /// The KMS key (rotating, usable by `CloudWatch Logs` for the workspace's log group only) and the
-/// encrypted log group.
-pub(super) fn encryption(context: &Context<'_>, template: &mut Template) -> Encryption {
+/// encrypted log group. `uses` says what the key encrypts, for its description.
+pub(crate) fn encryption(context: &Context<'_>, template: &mut Template, uses: &str) -> Encryption {
     let workspace = context.workspace;
     let log_group = context.naming.log_group();
     let log_group_arn = format!(
@@ -58,7 +61,7 @@ pub(super) fn encryption(context: &Context<'_>, template: &mut Template) -> Encr
     });
     let properties = json!({
         "Description": format!(
-            "berth {} ({}): logs, repositories and file systems",
+            "berth {} ({}): {uses}",
             workspace.name.value, workspace.environment.value
         ),
         "EnableKeyRotation": true,
@@ -98,7 +101,7 @@ pub(super) fn encryption(context: &Context<'_>, template: &mut Template) -> Encr
 
 /// One ECR repository per owned repository name: immutable tags, scanned on push, encrypted
 /// with the key, the last [`KEPT_IMAGES`] images kept.
-pub(super) fn repositories(
+pub(crate) fn repositories(
     context: &Context<'_>,
     template: &mut Template,
     encryption: &Encryption,
@@ -139,7 +142,7 @@ pub(super) fn repositories(
 
 /// `id`, or `id` with the first free number appended when two names map to the same id
 /// (`a.b` and `a-b` both give `AB`).
-fn unique_id(used: &mut BTreeSet<String>, id: &str) -> String {
+pub(crate) fn unique_id(used: &mut BTreeSet<String>, id: &str) -> String {
     let mut unique = id.to_owned();
     let mut number = 1;
     while used.contains(&unique) {
@@ -150,16 +153,48 @@ fn unique_id(used: &mut BTreeSet<String>, id: &str) -> String {
     unique
 }
 
+/// Who may mount the file system besides IAM identities allowed `ClientMount` by their own
+/// policies.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Mounts {
+    /// Only IAM-authorized clients (ECS tasks mount with their task role).
+    IamOnly,
+    /// Also unauthenticated clients that reach a mount target, as without a policy: the EFS CSI
+    /// driver mounts on the node, without IAM. The mount targets' security group is the gate.
+    ThroughMountTargets,
+}
+
 /// The encrypted, backed-up EFS file system (kept when the stack is deleted, reachable only over
-/// TLS by IAM identities allowed to), a mount target in each workload subnet, and one access
-/// point per volume rooted at `/<volume>`.
-pub(super) fn file_system(
+/// TLS, mounted by the clients `mounts` allows) and a mount target in each workload subnet in
+/// security group `group`. Returns its logical id.
+pub(crate) fn file_system(
     context: &Context<'_>,
     template: &mut Template,
     encryption: &Encryption,
-    network: &Network,
-    groups: &SecurityGroups,
-) {
+    subnets: &[Value],
+    group: &Value,
+    mounts: Mounts,
+) -> &'static str {
+    let mut statements = vec![json!({
+        "Sid": "RequireTls",
+        "Effect": "Deny",
+        "Principal": { "AWS": "*" },
+        "Action": [
+            "elasticfilesystem:ClientMount",
+            "elasticfilesystem:ClientWrite",
+            "elasticfilesystem:ClientRootAccess",
+        ],
+        "Condition": { "Bool": { "aws:SecureTransport": "false" } },
+    })];
+    if mounts == Mounts::ThroughMountTargets {
+        statements.push(json!({
+            "Sid": "MountThroughMountTargets",
+            "Effect": "Allow",
+            "Principal": { "AWS": "*" },
+            "Action": ["elasticfilesystem:ClientMount", "elasticfilesystem:ClientWrite"],
+            "Condition": { "Bool": { "elasticfilesystem:AccessedViaMountTarget": "true" } },
+        }));
+    }
     template.resource_with(
         FILE_SYSTEM,
         "AWS::EFS::FileSystem",
@@ -170,37 +205,45 @@ pub(super) fn file_system(
             "PerformanceMode": "generalPurpose",
             "ThroughputMode": "elastic",
             // A policy of its own replaces the default that lets any client reach the file
-            // system through a mount target: clients now need TLS and an IAM identity allowed
-            // `ClientMount`/`ClientWrite` (the task roles, for their access points only).
-            "FileSystemPolicy": {
-                "Version": "2012-10-17",
-                "Statement": [{
-                    "Sid": "RequireTls",
-                    "Effect": "Deny",
-                    "Principal": { "AWS": "*" },
-                    "Action": [
-                        "elasticfilesystem:ClientMount",
-                        "elasticfilesystem:ClientWrite",
-                        "elasticfilesystem:ClientRootAccess",
-                    ],
-                    "Condition": { "Bool": { "aws:SecureTransport": "false" } },
-                }],
-            },
+            // system through a mount target: clients now need TLS, and (unless `mounts` allows
+            // mount-target clients) an IAM identity allowed `ClientMount`/`ClientWrite`.
+            "FileSystemPolicy": { "Version": "2012-10-17", "Statement": statements },
             "FileSystemTags": named_tags(context, &context.naming.prefix()),
         }),
         json!({ "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain" }),
     );
-    for (index, subnet) in (1u32..).zip(&network.workload_subnets) {
+    for (index, subnet) in (1u32..).zip(subnets) {
         template.resource(
             &logical_id(&[FILE_SYSTEM, "MountTarget", &index.to_string()]),
             "AWS::EFS::MountTarget",
             json!({
                 "FileSystemId": reference(FILE_SYSTEM),
                 "SubnetId": subnet,
-                "SecurityGroups": [groups.workload.clone()],
+                "SecurityGroups": [group.clone()],
             }),
         );
     }
+    FILE_SYSTEM
+}
+
+/// The file system of `ecs` and `fargate`: mounted by IAM-authorized tasks, its mount targets
+/// in the workload group, and one access point per volume rooted at `/<volume>`; the file
+/// system and each access point are exported.
+pub(super) fn volumes(
+    context: &Context<'_>,
+    template: &mut Template,
+    encryption: &Encryption,
+    network: &Network,
+    groups: &SecurityGroups,
+) {
+    file_system(
+        context,
+        template,
+        encryption,
+        &network.workload_subnets,
+        &groups.workload,
+        Mounts::IamOnly,
+    );
     for volume in &context.volumes {
         let id = logical_id(&[FILE_SYSTEM, "AccessPoint", volume]);
         template.resource(

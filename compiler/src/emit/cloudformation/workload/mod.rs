@@ -1,17 +1,17 @@
 //! The stack of one service, worker or job on the `ecs` and `fargate` targets.
 //!
-//! - [`task`]: the task definition and its container definitions.
-//! - [`iam`]: the execution role (pull, logs, secrets) and the task role (`role { allow … }`,
-//!   volumes).
-//! - [`service`]: for services and workers, the ECS service, its Cloud Map entry, the target
+//! - `task`: the task definition and its container definitions.
+//! - `iam`: the execution role (pull, logs, secrets) and the task role (`role { allow … }`,
+//!   volumes); its role and secret helpers also build the `eks` pod roles.
+//! - `service`: for services and workers, the ECS service, its Cloud Map entry, the target
 //!   group and listener rule of each public port, and autoscaling.
-//! - [`job`]: for jobs, a Step Functions state machine that runs the task (honouring timeout and
+//! - `job`: for jobs, a Step Functions state machine that runs the task (honouring timeout and
 //!   retries) and the `EventBridge` Scheduler schedule that starts it.
 //!
 //! Every physical name comes from [`crate::naming::Naming`]; everything shared comes from the
 //! platform stack through [`Context::import`].
 
-mod iam;
+pub(super) mod iam;
 mod job;
 mod service;
 mod task;
@@ -97,7 +97,7 @@ fn seconds(milliseconds: u64) -> u64 {
 }
 
 /// An IAM policy document.
-fn policy_document(statements: Vec<Value>) -> Value {
+pub(crate) fn policy_document(statements: Vec<Value>) -> Value {
     let mut document = Map::new();
     document.insert("Version".into(), json!("2012-10-17"));
     document.insert("Statement".into(), Value::Array(statements));

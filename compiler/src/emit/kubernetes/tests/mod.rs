@@ -123,11 +123,11 @@ fn files_and_orders() {
     assert_eq!(
         summary,
         [
-            ("namespace.yaml", 1),
-            ("service-web.yaml", 3),
-            ("service-api.yaml", 2),
-            ("worker-mailer.yaml", 2),
-            ("job-nightly.yaml", 2),
+            ("namespace.yaml", 2),
+            ("service-web.yaml", 4),
+            ("service-api.yaml", 3),
+            ("worker-mailer.yaml", 3),
+            ("job-nightly.yaml", 3),
         ]
     );
 }
