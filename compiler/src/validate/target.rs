@@ -10,6 +10,9 @@ use crate::units;
 pub fn check_target(workspace: &Workspace, diagnostics: &mut Diagnostics) {
     let target = workspace.target.value;
     check_subnet_room(workspace, diagnostics);
+    if target == Target::Eks {
+        warn_kubernetes_workspace(workspace, diagnostics);
+    }
     if let (
         Target::Eks,
         crate::model::EksCluster::Existing(cluster),
@@ -153,6 +156,51 @@ fn warn_ecs_approximations(workload: &Workload, diagnostics: &mut Diagnostics) {
     }
 }
 
+/// Differences on eks that concern the workspace as a whole rather than one workload.
+fn warn_kubernetes_workspace(workspace: &Workspace, diagnostics: &mut Diagnostics) {
+    let naming = crate::naming::Naming::new(&workspace.name.value, &workspace.environment.value);
+    if let Some(service) = workspace.workloads.iter().find(|workload| {
+        workload.kind == WorkloadKind::Service && !workload.container.ports.is_empty()
+    }) {
+        diagnostics.push(approximated(
+            service.name.span,
+            format!(
+                "service discovery names differ: `{name}.{namespace}.svc.cluster.local` on EKS, `{name}.{discovery}` on ECS",
+                name = service.name.value,
+                namespace = workspace.eks.namespace.value,
+                discovery = naming.discovery_namespace(),
+            ),
+            "within one namespace the short name (`http://<service>:<port>`) works on EKS; on ECS use the full Cloud Map name",
+        ));
+    }
+    let mut users: std::collections::BTreeMap<&str, Vec<&Workload>> =
+        std::collections::BTreeMap::new();
+    for workload in &workspace.workloads {
+        for volume in &workload.volumes {
+            users
+                .entry(volume.name.value.as_str())
+                .or_default()
+                .push(workload);
+        }
+    }
+    for (volume, workloads) in users
+        .into_iter()
+        .filter(|(_, workloads)| workloads.len() > 1)
+    {
+        let second = workloads[1];
+        let span = second
+            .volumes
+            .iter()
+            .find(|declared| declared.name.value == volume)
+            .map_or(second.name.span, |declared| declared.name.span);
+        diagnostics.push(approximated(
+            span,
+            format!("volume `{volume}` is shared by {} workloads on ECS, but each gets its own claim on EKS", workloads.len()),
+            "on EKS every workload mounts its own EFS-backed PersistentVolumeClaim; data written by one is not seen by the others",
+        ));
+    }
+}
+
 fn warn_kubernetes_approximations(workload: &Workload, diagnostics: &mut Diagnostics) {
     let (millicores, exact) = units::millicores(workload.cpu.value);
     if !exact {
@@ -170,6 +218,18 @@ fn warn_kubernetes_approximations(workload: &Workload, diagnostics: &mut Diagnos
                 format!("the command health check of `{}` becomes an exec probe run by the kubelet", workload.name.value),
                 "it runs in the container as on ECS, but failures restart the pod (liveness) and stop traffic (readiness)",
             ));
+    }
+    if let Some(grace) = workload
+        .health
+        .as_ref()
+        .and_then(|health| health.grace.as_ref())
+        .filter(|grace| grace.value > 0)
+    {
+        diagnostics.push(approximated(
+            grace.span,
+            format!("the health grace of `{}` becomes a Kubernetes startup probe", workload.name.value),
+            "on ECS failures during the grace period are ignored; on EKS the container is restarted if it has not passed a check by the end of it",
+        ));
     }
     if let Some(first) = workload.depends_on.first() {
         diagnostics.push(approximated(
@@ -198,5 +258,67 @@ fn warn_kubernetes_approximations(workload: &Workload, diagnostics: &mut Diagnos
             ),
             "Kubernetes retries a failed pod with exponential back-off rather than at once",
         ));
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::model::Target;
+    use crate::{Code, Options, check};
+
+    fn warnings(source: &str, target: Target) -> Vec<String> {
+        let checked = check(
+            source,
+            &Options {
+                target: Some(target),
+                ..Options::default()
+            },
+        );
+        assert!(!checked.has_errors(), "{:#?}", checked.diagnostics);
+        checked
+            .diagnostics
+            .into_iter()
+            .filter(|diagnostic| diagnostic.code == Code::Approximated)
+            .map(|diagnostic| diagnostic.message)
+            .collect()
+    }
+
+    const SHARED: &str = r#"
+workspace "shop" { region "eu-west-1"; }
+service "web" { image "nginx:1"; port 8080; volume "uploads" path="/data"; health { http "/"; grace "30s"; } }
+worker "thumbs" { image "thumbs:1"; volume "uploads" path="/data"; }
+"#;
+
+    #[test]
+    fn eks_reports_what_it_renders_differently() {
+        let messages = warnings(SHARED, Target::Eks);
+        assert!(
+            messages.iter().any(|message| message
+                .contains("`web.shop.svc.cluster.local` on EKS, `web.default.shop.local` on ECS")),
+            "{messages:#?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|message| message.contains("volume `uploads` is shared by 2 workloads")),
+            "{messages:#?}"
+        );
+        assert!(
+            messages
+                .iter()
+                .any(|message| message.contains("becomes a Kubernetes startup probe")),
+            "{messages:#?}"
+        );
+    }
+
+    #[test]
+    fn fargate_has_none_of_the_kubernetes_warnings() {
+        let messages = warnings(SHARED, Target::Fargate);
+        assert!(
+            messages
+                .iter()
+                .all(|message| !message.contains("Kubernetes") && !message.contains("EKS")),
+            "{messages:#?}"
+        );
     }
 }
