@@ -4,14 +4,16 @@
 //! checkov's findings on the manifests are exactly those docs/security.md lists; and the fargate
 //! and eks builds of each example agree on what a user would compare.
 
-use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::PathBuf;
 use std::process::Command;
 
 use berth_compiler::emit::{ArtifactKind, Artifacts, TemplateFormat};
 use berth_compiler::model::Target;
-use berth_tests::{build_case, case_name, cases, root, write_artifacts};
+use berth_tests::{
+    build_case, case_name, cases, checkov_failures, documented_findings, lint_tool, root,
+    write_artifacts,
+};
 
 fn eks_builds() -> Vec<(PathBuf, Artifacts)> {
     cases("examples")
@@ -47,28 +49,6 @@ fn every_example_builds_for_eks_and_matches_its_snapshot() {
         settings.set_omit_expression(true);
         settings.bind(|| insta::assert_snapshot!("build-eks", text));
     }
-}
-
-fn lint_tool(name: &str) -> Option<PathBuf> {
-    let venv = std::env::var_os("BERTH_LINT_VENV")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/berth-lint"))
-        })?;
-    let path = venv.join("bin").join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} is missing; .ci/run installs it",
-        path.display()
-    );
-    eprintln!(
-        "skipping: {} is not installed (run .ci/run once)",
-        path.display()
-    );
-    None
 }
 
 /// Every Kubernetes manifest of every example, written under a fresh directory.
@@ -167,54 +147,8 @@ fn checkov_findings_on_manifests_are_exactly_the_documented_ones() {
         return;
     };
     let (directory, _) = written_manifests("checkov");
-    let output = Command::new(checkov)
-        .args([
-            "--framework",
-            "kubernetes",
-            "--output",
-            "json",
-            "--quiet",
-            "--compact",
-            "--skip-download",
-            "-d",
-        ])
-        .arg(&directory)
-        .output()
-        .expect("checkov runs");
-    let report: serde_json::Value =
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-            panic!(
-                "checkov output is not JSON ({error}): {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-    let reports = if report.is_array() {
-        report.as_array().cloned().unwrap_or_default()
-    } else {
-        vec![report]
-    };
-    let failed: BTreeSet<String> = reports
-        .iter()
-        .flat_map(|report| {
-            report["results"]["failed_checks"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter_map(|check| check["check_id"].as_str().map(str::to_owned))
-        .collect();
-    let text = fs_err::read_to_string(root().join("docs/security.md")).expect("docs/security.md");
-    let listed: BTreeSet<String> = text
-        .lines()
-        .skip_while(|line| line.trim() != "## checkov (Kubernetes)")
-        .skip(1)
-        .take_while(|line| !line.starts_with("## "))
-        .filter_map(|line| {
-            line.strip_prefix("| `")
-                .and_then(|rest| rest.split_once('`'))
-                .map(|(id, _)| id.to_owned())
-        })
-        .collect();
+    let failed = checkov_failures(&checkov, "kubernetes", &directory);
+    let listed = documented_findings("## checkov (Kubernetes)");
     assert_eq!(
         failed, listed,
         "checkov's Kubernetes findings and docs/security.md disagree"

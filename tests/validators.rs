@@ -10,29 +10,10 @@ use std::path::PathBuf;
 use std::process::Command;
 
 use berth_compiler::emit::{ArtifactKind, TemplateFormat};
-use berth_tests::{build_case, case_name, cloudformation_cases, root, write_artifacts};
-
-fn tool(name: &str) -> Option<PathBuf> {
-    let venv = std::env::var_os("BERTH_LINT_VENV")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/berth-lint"))
-        })?;
-    let path = venv.join("bin").join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} is missing; .ci/run installs it",
-        path.display()
-    );
-    eprintln!(
-        "skipping: {} is not installed (run .ci/run once)",
-        path.display()
-    );
-    None
-}
+use berth_tests::{
+    build_case, case_name, checkov_failures, cloudformation_cases, documented_findings, lint_tool,
+    write_artifacts,
+};
 
 /// Every template of every case (not the Kubernetes manifests of `eks`), written under a fresh
 /// directory; one sub-directory per build.
@@ -61,22 +42,9 @@ fn written_templates(formats: &[TemplateFormat]) -> (PathBuf, Vec<PathBuf>) {
     (directory, files)
 }
 
-/// The ids listed in the docs/security.md table under `heading`.
-fn documented(heading: &str) -> BTreeSet<String> {
-    let text =
-        fs_err::read_to_string(root().join("docs/security.md")).expect("docs/security.md exists");
-    text.lines()
-        .skip_while(|line| line.trim() != heading)
-        .skip(1)
-        .take_while(|line| !line.starts_with("## "))
-        .filter_map(|line| line.strip_prefix("| `"))
-        .filter_map(|rest| rest.split_once('`').map(|(id, _)| id.to_owned()))
-        .collect()
-}
-
 #[test]
 fn cfn_lint_reports_no_error_and_only_documented_warnings() {
-    let Some(cfn_lint) = tool("cfn-lint") else {
+    let Some(cfn_lint) = lint_tool("cfn-lint") else {
         return;
     };
     let (directory, files) = written_templates(&[TemplateFormat::Json, TemplateFormat::Yaml]);
@@ -105,7 +73,7 @@ fn cfn_lint_reports_no_error_and_only_documented_warnings() {
         "cfn-lint failed: {report}\n{}",
         String::from_utf8_lossy(&output.stderr)
     );
-    let listed = documented("## cfn-lint");
+    let listed = documented_findings("## cfn-lint");
     assert_eq!(
         rules, listed,
         "cfn-lint's warnings and docs/security.md disagree; report:\n{report}"
@@ -115,47 +83,12 @@ fn cfn_lint_reports_no_error_and_only_documented_warnings() {
 
 #[test]
 fn checkov_failures_are_exactly_the_documented_ones() {
-    let Some(checkov) = tool("checkov") else {
+    let Some(checkov) = lint_tool("checkov") else {
         return;
     };
     let (directory, _) = written_templates(&[TemplateFormat::Json]);
-    let output = Command::new(checkov)
-        .args([
-            "--framework",
-            "cloudformation",
-            "--output",
-            "json",
-            "--quiet",
-            "--compact",
-            "--skip-download",
-            "-d",
-        ])
-        .arg(&directory)
-        .output()
-        .expect("checkov runs");
-    let report: serde_json::Value =
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-            panic!(
-                "checkov output is not JSON ({error}): {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-    let reports = if report.is_array() {
-        report.as_array().cloned().unwrap_or_default()
-    } else {
-        vec![report]
-    };
-    let failed: BTreeSet<String> = reports
-        .iter()
-        .flat_map(|report| {
-            report["results"]["failed_checks"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter_map(|check| check["check_id"].as_str().map(str::to_owned))
-        .collect();
-    let listed = documented("## checkov");
+    let failed = checkov_failures(&checkov, "cloudformation", &directory);
+    let listed = documented_findings("## checkov");
     assert_eq!(
         failed, listed,
         "checkov's failures and docs/security.md disagree"

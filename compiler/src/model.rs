@@ -216,6 +216,16 @@ impl Workload {
             .chain(self.sidecars.iter().map(|sidecar| &sidecar.container))
     }
 
+    /// The port an http health check probes: its `port=`, else the main container's first port.
+    pub fn probed_port(&self) -> Option<u16> {
+        match &self.health.as_ref()?.probe.value {
+            Probe::Http { port, .. } => {
+                port.or_else(|| self.container.ports.first().map(|first| first.number.value))
+            }
+            Probe::Command(_) => None,
+        }
+    }
+
     /// Whether any port is routed from the shared load balancer.
     pub fn is_public(&self) -> bool {
         self.container.ports.iter().any(|port| port.route.is_some())

@@ -132,16 +132,10 @@ fn warn_ecs_approximations(workload: &Workload, diagnostics: &mut Diagnostics) {
     let Some(health) = &workload.health else {
         return;
     };
-    let Probe::Http { port, .. } = &health.probe.value else {
+    if !matches!(health.probe.value, Probe::Http { .. }) {
         return;
-    };
-    let probed = port.or_else(|| {
-        workload
-            .container
-            .ports
-            .first()
-            .map(|first| first.number.value)
-    });
+    }
+    let probed = workload.probed_port();
     let routed = workload
         .container
         .ports

@@ -107,7 +107,7 @@ impl<'a> Context<'a> {
             workspace,
             naming,
             platform_stack: naming.platform_stack(),
-            priorities: priorities(workspace),
+            priorities: super::route_ranks(workspace),
             assign_public_ip,
             volumes,
             repositories,
@@ -128,36 +128,6 @@ impl<'a> Context<'a> {
     pub fn has_public_ports(&self) -> bool {
         self.workspace.workloads.iter().any(Workload::is_public)
     }
-}
-
-/// Priorities for every public route: host rules before path-only rules, longer paths first.
-fn priorities(workspace: &Workspace) -> BTreeMap<(String, u16), u32> {
-    let mut routes: Vec<(bool, usize, String, String, String, u16)> = Vec::new();
-    for workload in &workspace.workloads {
-        for port in &workload.container.ports {
-            if let Some(route) = &port.route {
-                let host = route
-                    .host
-                    .as_ref()
-                    .map(|host| host.value.clone())
-                    .unwrap_or_default();
-                routes.push((
-                    host.is_empty(),
-                    usize::MAX - route.path.value.len(),
-                    host,
-                    route.path.value.clone(),
-                    workload.name.value.clone(),
-                    port.number.value,
-                ));
-            }
-        }
-    }
-    routes.sort();
-    routes
-        .into_iter()
-        .zip(1u32..)
-        .map(|((_, _, _, _, workload, port), priority)| ((workload, port), priority))
-        .collect()
 }
 
 /// The file name of a workload's stack: `service-web`, `worker-mailer`, `job-nightly`.

@@ -112,7 +112,7 @@ impl<'a> Context<'a> {
             workspace,
             naming: Naming::new(&workspace.name.value, &workspace.environment.value),
             namespace: &workspace.eks.namespace.value,
-            ingress_orders: ingress_orders(workspace),
+            ingress_orders: crate::emit::route_ranks(workspace),
         }
     }
 
@@ -155,36 +155,6 @@ impl<'a> Context<'a> {
             (MANAGED_BY_LABEL.to_owned(), "berth".to_owned()),
         ])
     }
-}
-
-/// Orders public routes like the ECS listener rules: host rules first, longer paths first.
-fn ingress_orders(workspace: &Workspace) -> BTreeMap<(String, u16), u32> {
-    let mut routes: Vec<(bool, std::cmp::Reverse<usize>, String, String, String, u16)> = Vec::new();
-    for workload in &workspace.workloads {
-        for port in &workload.container.ports {
-            if let Some(route) = &port.route {
-                let host = route
-                    .host
-                    .as_ref()
-                    .map(|host| host.value.clone())
-                    .unwrap_or_default();
-                routes.push((
-                    host.is_empty(),
-                    std::cmp::Reverse(route.path.value.len()),
-                    host,
-                    route.path.value.clone(),
-                    workload.name.value.clone(),
-                    port.number.value,
-                ));
-            }
-        }
-    }
-    routes.sort();
-    routes
-        .into_iter()
-        .zip(1u32..)
-        .map(|((_, _, _, _, workload, port), order)| ((workload, port), order))
-        .collect()
 }
 
 /// The namespace, with restricted pod security enforced, and the EFS storage class when any

@@ -133,7 +133,7 @@ fn annotations(
     }
     let probed = workload.health.as_ref().filter(|health| {
         matches!(health.probe.value, Probe::Http { .. })
-            && probed_port(workload) == Some(port.number.value)
+            && workload.probed_port() == Some(port.number.value)
     });
     match probed.map(|health| &health.probe.value) {
         Some(Probe::Http { path, .. }) => set("healthcheck-path", path.clone()),
@@ -167,20 +167,6 @@ fn annotations(
     );
     set("tags", tags(context));
     annotations
-}
-
-/// The port an http health check probes: its `port=`, else the main container's first port.
-pub(super) fn probed_port(workload: &Workload) -> Option<u16> {
-    match &workload.health.as_ref()?.probe.value {
-        Probe::Http { port, .. } => port.or_else(|| {
-            workload
-                .container
-                .ports
-                .first()
-                .map(|first| first.number.value)
-        }),
-        Probe::Command(_) => None,
-    }
 }
 
 /// The workspace's tags plus berth's own, as `key=value,…` for the load balancer and target

@@ -212,7 +212,7 @@ fn image(context: &Context<'_>, image: &Image) -> String {
 fn handler(workload: &Workload, probe: &model::Probe) -> Option<Probe> {
     match probe {
         model::Probe::Http { path, .. } => {
-            let number = super::networking::probed_port(workload)?;
+            let number = workload.probed_port()?;
             let port = workload
                 .container
                 .ports

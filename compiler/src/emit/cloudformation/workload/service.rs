@@ -3,7 +3,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Context, Template, assign_public_ip, exports, ids, launch, seconds, task};
+use super::{Context, Template, assign_public_ip, exports, ids, launch, seconds};
 use crate::emit::cloudformation::{attribute, logical_id, reference, tags};
 use crate::model::{Port, Protocol, Replicas, Route, Workload};
 
@@ -169,7 +169,7 @@ fn target_group_properties(
     let probe = workload
         .health
         .as_ref()
-        .filter(|_| task::probed_port(workload) == Some(port.number.value));
+        .filter(|_| workload.probed_port() == Some(port.number.value));
     let probe_path = probe.and_then(|health| match &health.probe.value {
         crate::model::Probe::Http { path, .. } => Some(path.clone()),
         crate::model::Probe::Command(_) => None,

@@ -227,27 +227,13 @@ fn port_mappings(container: &Container) -> Value {
     )
 }
 
-/// The port an http health check probes: the one named, else the workload's first port.
-pub(super) fn probed_port(workload: &Workload) -> Option<u16> {
-    match &workload.health.as_ref()?.probe.value {
-        Probe::Http { port, .. } => port.or_else(|| {
-            workload
-                .container
-                .ports
-                .first()
-                .map(|first| first.number.value)
-        }),
-        Probe::Command(_) => None,
-    }
-}
-
 /// The container health check; none for an http check of a public port, which the load
 /// balancer's target group checks instead (the image may not have `curl`).
 fn health_check(workload: &Workload) -> Option<Value> {
     let health = workload.health.as_ref()?;
     let command = match &health.probe.value {
         Probe::Http { path, .. } => {
-            let port = probed_port(workload)?;
+            let port = workload.probed_port()?;
             let public = workload
                 .container
                 .ports
