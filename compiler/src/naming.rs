@@ -67,6 +67,21 @@ pub fn is_environment_variable(text: &str) -> bool {
         && characters.all(|character| character.is_ascii_alphanumeric() || character == '_')
 }
 
+/// An alphanumeric logical id from name parts: `["Service", "web-api"]` → `ServiceWebApi`.
+pub fn logical_id(parts: &[&str]) -> String {
+    parts
+        .iter()
+        .flat_map(|part| part.split(|character: char| !character.is_ascii_alphanumeric()))
+        .filter(|segment| !segment.is_empty())
+        .map(|segment| {
+            let mut characters = segment.chars();
+            characters.next().map_or_else(String::new, |first| {
+                first.to_ascii_uppercase().to_string() + characters.as_str()
+            })
+        })
+        .collect()
+}
+
 /// Builds physical names from the workspace and environment names.
 #[derive(Clone, Copy, Debug)]
 pub struct Naming<'a> {

@@ -24,6 +24,44 @@ pub fn check_workloads(workspace: &Workspace, diagnostics: &mut Diagnostics) {
         check_health(workload, diagnostics);
     }
     check_routes(workspace, diagnostics);
+    check_identifiers(workspace, diagnostics);
+}
+
+/// Names that differ only in `-` placement (`web-2`, `web2`) become the same CloudFormation
+/// logical id, so they are refused.
+fn check_identifiers(workspace: &Workspace, diagnostics: &mut Diagnostics) {
+    let volumes = workspace
+        .workloads
+        .iter()
+        .flat_map(|workload| &workload.volumes)
+        .map(|volume| &volume.name);
+    for (what, names) in [
+        (
+            "workload",
+            workspace
+                .workloads
+                .iter()
+                .map(|workload| &workload.name)
+                .collect::<Vec<_>>(),
+        ),
+        ("volume", volumes.collect()),
+    ] {
+        let mut seen: BTreeMap<String, &Spanned<String>> = BTreeMap::new();
+        for name in names {
+            let id = crate::naming::logical_id(&[&name.value]);
+            match seen.get(&id) {
+                Some(first) if first.value != name.value => diagnostics.push(
+                    Diagnostic::new(Code::DuplicateName, format!("{what} names `{}` and `{}` are too alike", first.value, name.value), name.span, "this name")
+                        .with_label(first.span, "and this one")
+                        .with_help(format!("both become the resource id `{id}`; rename one so they differ in more than `-`")),
+                ),
+                Some(_) => {}
+                None => {
+                    seen.insert(id, name);
+                }
+            }
+        }
+    }
 }
 
 fn check_ports(workload: &Workload, diagnostics: &mut Diagnostics) {
@@ -279,5 +317,25 @@ fn check_routes(workspace: &Workspace, diagnostics: &mut Diagnostics) {
                 }
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::{Code, Options, check};
+
+    #[test]
+    fn names_that_share_a_resource_id_are_refused() {
+        let source = "workspace \"a\" { region \"eu-west-1\"; }\nservice \"web-2\" { image \"x:1\"; }\nservice \"web2\" { image \"x:1\"; }\n";
+        let checked = check(source, &Options::default());
+        assert!(
+            checked
+                .diagnostics
+                .iter()
+                .any(|diagnostic| diagnostic.code == Code::DuplicateName
+                    && diagnostic.message.contains("too alike")),
+            "{:#?}",
+            checked.diagnostics
+        );
     }
 }

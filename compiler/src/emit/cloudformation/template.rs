@@ -4,6 +4,7 @@
 use serde_json::{Map, Value, json};
 
 use super::TemplateFormat;
+pub use crate::naming::logical_id;
 
 /// A template: parameters, conditions, resources and outputs by logical id.
 #[derive(Debug, Default)]
@@ -140,21 +141,6 @@ pub fn import(name: &str) -> Value {
 /// `{"Fn::Sub": text}`.
 pub fn sub(text: &str) -> Value {
     json!({ "Fn::Sub": text })
-}
-
-/// An alphanumeric logical id from name parts: `["Service", "web-api"]` → `ServiceWebApi`.
-pub fn logical_id(parts: &[&str]) -> String {
-    parts
-        .iter()
-        .flat_map(|part| part.split(|character: char| !character.is_ascii_alphanumeric()))
-        .filter(|segment| !segment.is_empty())
-        .map(|segment| {
-            let mut characters = segment.chars();
-            characters.next().map_or_else(String::new, |first| {
-                first.to_ascii_uppercase().to_string() + characters.as_str()
-            })
-        })
-        .collect()
 }
 
 /// The `[{Key, Value}]` tag list: the workspace's tags plus berth's own, sorted by key.
