@@ -82,6 +82,38 @@ pub fn logical_id(parts: &[&str]) -> String {
         .collect()
 }
 
+/// Whether `text` is a legal Kubernetes label name segment or value: at most 63 characters,
+/// alphanumeric at both ends, `-`, `_` and `.` inside (a value may also be empty).
+pub fn is_label_value(text: &str) -> bool {
+    text.is_empty()
+        || (text.len() <= 63
+            && text.starts_with(|character: char| character.is_ascii_alphanumeric())
+            && text.ends_with(|character: char| character.is_ascii_alphanumeric())
+            && text
+                .chars()
+                .all(|character| character.is_ascii_alphanumeric() || "-_.".contains(character)))
+}
+
+/// Whether `text` is a legal Kubernetes label key: an optional DNS-subdomain prefix and `/`,
+/// then a non-empty name segment.
+pub fn is_label_key(text: &str) -> bool {
+    let (prefix, name) = text
+        .rsplit_once('/')
+        .map_or((None, text), |(prefix, name)| (Some(prefix), name));
+    let prefix_ok = prefix.is_none_or(|prefix| {
+        prefix.len() <= 253
+            && prefix.split('.').all(|part| {
+                !part.is_empty()
+                    && part.chars().all(|character| {
+                        character.is_ascii_lowercase()
+                            || character.is_ascii_digit()
+                            || character == '-'
+                    })
+            })
+    });
+    prefix_ok && !name.is_empty() && is_label_value(name)
+}
+
 /// Builds physical names from the workspace and environment names.
 #[derive(Clone, Copy, Debug)]
 pub struct Naming<'a> {

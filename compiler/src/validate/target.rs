@@ -152,6 +152,15 @@ fn warn_ecs_approximations(workload: &Workload, diagnostics: &mut Diagnostics) {
 
 /// Differences on eks that concern the workspace as a whole rather than one workload.
 fn warn_kubernetes_workspace(workspace: &Workspace, diagnostics: &mut Diagnostics) {
+    for (key, value) in &workspace.tags {
+        if !(crate::naming::is_label_key(key) && crate::naming::is_label_value(&value.value)) {
+            diagnostics.push(approximated(
+                value.span,
+                format!("tag `{key}` cannot be a Kubernetes label, so only AWS resources carry it"),
+                "label keys and values are at most 63 characters of letters, digits, `-`, `_` and `.`, starting and ending alphanumeric",
+            ));
+        }
+    }
     let naming = crate::naming::Naming::new(&workspace.name.value, &workspace.environment.value);
     if let Some(service) = workspace.workloads.iter().find(|workload| {
         workload.kind == WorkloadKind::Service && !workload.container.ports.is_empty()

@@ -123,7 +123,8 @@ impl<'a> Context<'a> {
 
     /// The labels every object of `workload` carries, its pods included.
     fn labels(&self, workload: &Workload) -> BTreeMap<String, String> {
-        let mut labels = self.selector(workload);
+        let mut labels = self.tag_labels();
+        labels.extend(self.selector(workload));
         labels.insert(MANAGED_BY_LABEL.to_owned(), "berth".to_owned());
         labels.insert(COMPONENT_LABEL.to_owned(), workload.kind.name().to_owned());
         labels
@@ -150,10 +151,25 @@ impl<'a> Context<'a> {
 
     /// The labels of objects that belong to the workspace rather than one workload.
     fn workspace_labels(&self) -> BTreeMap<String, String> {
-        BTreeMap::from([
+        let mut labels = self.tag_labels();
+        labels.extend([
             (PART_OF_LABEL.to_owned(), self.workspace.name.value.clone()),
             (MANAGED_BY_LABEL.to_owned(), "berth".to_owned()),
-        ])
+        ]);
+        labels
+    }
+
+    /// The workspace tags that are legal labels (validation warns about the others); berth's
+    /// own labels are added after them and win.
+    fn tag_labels(&self) -> BTreeMap<String, String> {
+        self.workspace
+            .tags
+            .iter()
+            .filter(|(key, value)| {
+                crate::naming::is_label_key(key) && crate::naming::is_label_value(&value.value)
+            })
+            .map(|(key, value)| (key.clone(), value.value.clone()))
+            .collect()
     }
 }
 

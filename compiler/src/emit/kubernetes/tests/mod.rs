@@ -248,3 +248,37 @@ fn yaml_1_1_ambiguous_strings_are_quoted() {
         "deterministic"
     );
 }
+
+#[test]
+fn legal_workspace_tags_become_labels() {
+    let source = r#"
+workspace "shop" {
+    region "eu-west-1"
+    tags { team "payments"; "cost center" "42"; }
+}
+service "web" { image "ghcr.io/acme/web:1"; port 8080; }
+"#;
+    let files = build(source);
+    for (path, _, documents) in &files {
+        for document in documents {
+            let labels = &document["metadata"]["labels"];
+            assert_eq!(labels["team"], "payments", "{path}: {document}");
+            assert!(
+                labels.get("cost center").is_none(),
+                "{path}: an illegal label key was written"
+            );
+        }
+    }
+    let checked = crate::check(
+        source,
+        &crate::Options {
+            target: Some(Target::Eks),
+            ..Default::default()
+        },
+    );
+    assert!(checked.diagnostics.iter().any(|diagnostic| {
+        diagnostic
+            .message
+            .contains("tag `cost center` cannot be a Kubernetes label")
+    }));
+}
