@@ -181,6 +181,7 @@ fn every_command_has_help_with_an_example() {
     for command in [
         vec!["--help"],
         vec!["check", "--help"],
+        vec!["build", "--help"],
         vec!["explain", "--help"],
         vec!["fmt", "--help"],
         vec!["schema", "--help"],
