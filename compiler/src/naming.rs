@@ -504,6 +504,20 @@ fn workload_names(
     names
 }
 
+/// The name of the scratch volume mounted at `/tmp` in every container: `tmp`, unless a declared
+/// volume already has that name.
+pub fn scratch_volume(workload: &Workload) -> String {
+    let mut name = "tmp".to_owned();
+    while workload
+        .volumes
+        .iter()
+        .any(|volume| volume.name.value == name)
+    {
+        name.insert_str(0, "berth-");
+    }
+    name
+}
+
 /// Whether a workload on EKS gets its own IAM role: it has a `role` or reads secrets.
 pub fn needs_pod_role(workload: &Workload) -> bool {
     workload.role.is_some()

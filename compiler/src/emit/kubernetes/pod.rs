@@ -36,7 +36,7 @@ pub(super) fn template(
     restart_policy: Option<&str>,
 ) -> PodTemplateSpec {
     let name = workload.name.value.as_str();
-    let scratch = scratch_volume(workload);
+    let scratch = crate::naming::scratch_volume(workload);
     let mut volumes = vec![Volume {
         name: scratch.clone(),
         empty_dir: Some(EmptyDirVolumeSource::default()),
@@ -254,19 +254,6 @@ fn quantities(cpu: &str, memory: &str) -> BTreeMap<String, Quantity> {
         ("cpu".to_owned(), Quantity(cpu.to_owned())),
         ("memory".to_owned(), Quantity(memory.to_owned())),
     ])
-}
-
-/// The name of the scratch `emptyDir`: `tmp`, unless a declared volume already has that name.
-fn scratch_volume(workload: &Workload) -> String {
-    let mut name = "tmp".to_owned();
-    while workload
-        .volumes
-        .iter()
-        .any(|volume| volume.name.value == name)
-    {
-        name.insert_str(0, "berth-");
-    }
-    name
 }
 
 fn scratch_mount(volume: &str) -> VolumeMount {

@@ -101,19 +101,7 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
             "Action": ["sts:AssumeRole", "sts:TagSession"],
         }));
     }
-    let allowed: Vec<Value> = workload
-        .role
-        .iter()
-        .flat_map(|role| &role.statements)
-        .map(|statement| {
-            let actions: Vec<&str> = statement
-                .actions
-                .iter()
-                .map(|action| action.value.as_str())
-                .collect();
-            allow(&actions, vec![json!(statement.resource.value)])
-        })
-        .collect();
+    let allowed = crate::emit::cloudformation::workload::iam::user_statements(workload);
     let (parameters, secrets): (Vec<_>, Vec<_>) = workload
         .containers()
         .flat_map(|container| &container.secrets)

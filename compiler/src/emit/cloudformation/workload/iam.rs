@@ -164,10 +164,9 @@ pub(super) fn execution_role(template: &mut Template, context: &Context<'_>, wor
     );
 }
 
-/// The task role: the `role { allow … }` statements, and access to the workload's volumes
-/// through their access points.
-pub(super) fn task_role(template: &mut Template, context: &Context<'_>, workload: &Workload) {
-    let allowed: Vec<Value> = workload
+/// The IAM statements of the workload's `role { allow … }` block.
+pub(crate) fn user_statements(workload: &Workload) -> Vec<Value> {
+    workload
         .role
         .iter()
         .flat_map(|role| &role.statements)
@@ -179,7 +178,13 @@ pub(super) fn task_role(template: &mut Template, context: &Context<'_>, workload
                 .collect();
             allow(&actions, vec![json!(statement.resource.value)])
         })
-        .collect();
+        .collect()
+}
+
+/// The task role: the `role { allow … }` statements, and access to the workload's volumes
+/// through their access points.
+pub(super) fn task_role(template: &mut Template, context: &Context<'_>, workload: &Workload) {
+    let allowed = user_statements(workload);
     let mut volumes = Vec::new();
     if !workload.volumes.is_empty() {
         let access_points: Vec<Value> = workload

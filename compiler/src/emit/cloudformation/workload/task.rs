@@ -17,7 +17,7 @@ const USER: &str = "1000:1000";
 /// Adds the task definition of `workload`.
 pub(super) fn task_definition(template: &mut Template, context: &Context<'_>, workload: &Workload) {
     let name = workload.name.value.as_str();
-    let scratch = scratch_volume(workload);
+    let scratch = crate::naming::scratch_volume(workload);
     let mut volumes = vec![json!({ "Name": scratch })];
     volumes.extend(workload.volumes.iter().map(|volume| {
         json!({
@@ -72,19 +72,6 @@ pub(super) fn task_definition(template: &mut Template, context: &Context<'_>, wo
             "Tags": tags(context.workspace, Some(name)),
         }),
     );
-}
-
-/// The name of the scratch volume: `tmp`, unless a declared volume already has that name.
-fn scratch_volume(workload: &Workload) -> String {
-    let mut name = "tmp".to_owned();
-    while workload
-        .volumes
-        .iter()
-        .any(|volume| volume.name.value == name)
-    {
-        name.insert_str(0, "berth-");
-    }
-    name
 }
 
 /// The container definition of the main container (`essential`) or a sidecar.
