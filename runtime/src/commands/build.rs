@@ -10,13 +10,14 @@ use crate::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 
 /// Checks the file; with no errors, writes the artifacts. Exit 1 when the workspace is invalid.
 pub fn run(args: &BuildArgs) -> u8 {
-    let path = &args.workspace.file;
-    let source = match super::read_source(path) {
-        Ok(source) => source,
+    let super::CheckedFile {
+        source,
+        file,
+        checked,
+    } = match super::check_file(&args.workspace) {
+        Ok(checked_file) => checked_file,
         Err(code) => return code,
     };
-    let checked = berth_compiler::check(&source, &super::options(&args.workspace));
-    let file = path.display().to_string();
     if !checked.diagnostics.is_empty() {
         eprint!(
             "{}",

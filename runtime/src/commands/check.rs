@@ -6,13 +6,14 @@ use crate::{EXIT_INVALID, EXIT_OK};
 
 /// Checks the file and prints every diagnostic; exit 1 when there are errors.
 pub fn run(args: &CheckArgs) -> u8 {
-    let path = &args.workspace.file;
-    let source = match super::read_source(path) {
-        Ok(source) => source,
+    let super::CheckedFile {
+        source,
+        file,
+        checked,
+    } = match super::check_file(&args.workspace) {
+        Ok(checked_file) => checked_file,
         Err(code) => return code,
     };
-    let checked = berth_compiler::check(&source, &super::options(&args.workspace));
-    let file = path.display().to_string();
     match args.format {
         Format::Json => println!("{}", render_json(&checked.diagnostics, &file, &source)),
         Format::Human => eprint!(

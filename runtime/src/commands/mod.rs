@@ -40,6 +40,27 @@ pub(crate) fn read_source(path: &Path) -> Result<String, u8> {
     })
 }
 
+/// A workspace file read and checked: its source, its name as given, and the outcome.
+pub(crate) struct CheckedFile {
+    /// The file's text.
+    pub source: String,
+    /// The path as the user gave it, for reports.
+    pub file: String,
+    /// Diagnostics and, when valid, the workspace.
+    pub checked: berth_compiler::Checked,
+}
+
+/// Reads and checks the workspace `args` names; on an I/O error says why and returns the exit code.
+pub(crate) fn check_file(args: &WorkspaceArgs) -> Result<CheckedFile, u8> {
+    let source = read_source(&args.file)?;
+    let checked = berth_compiler::check(&source, &options(args));
+    Ok(CheckedFile {
+        source,
+        file: args.file.display().to_string(),
+        checked,
+    })
+}
+
 /// The compiler options from the command line and the process environment.
 pub(crate) fn options(args: &WorkspaceArgs) -> Options {
     let region = args.region.clone().or_else(|| {

@@ -166,6 +166,21 @@ pub fn tags(workspace: &crate::model::Workspace, workload: Option<&str>) -> Valu
     )
 }
 
+/// The logical ids of the resources of type `kind` in a rendered template (for tests).
+#[cfg(test)]
+pub(crate) fn resource_ids(template: &Value, kind: &str) -> Vec<String> {
+    template["Resources"]
+        .as_object()
+        .map(|resources| {
+            resources
+                .iter()
+                .filter(|(_, resource)| resource["Type"] == kind)
+                .map(|(id, _)| id.clone())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -68,18 +68,7 @@ fn shop_import(key: &str) -> Value {
     json!({ "Fn::ImportValue": format!("shop-default-platform-{key}") })
 }
 
-fn resources_of(template: &Value, kind: &str) -> Vec<String> {
-    template["Resources"]
-        .as_object()
-        .map(|resources| {
-            resources
-                .iter()
-                .filter(|(_, resource)| resource["Type"] == kind)
-                .map(|(id, _)| id.clone())
-                .collect()
-        })
-        .unwrap_or_default()
-}
+use crate::emit::cloudformation::template::resource_ids as resources_of;
 
 /// Every `${berth:<Key>}` placeholder in `text`.
 fn placeholders(text: &str) -> BTreeSet<String> {

@@ -94,20 +94,14 @@ pub(super) fn load_balancer(
             "MessageBody": "Not Found",
         },
     }]);
-    let Some(domain) = &context.workspace.domain else {
-        template.resource(
-            HTTP_LISTENER,
-            "AWS::ElasticLoadBalancingV2::Listener",
-            json!({
-                "LoadBalancerArn": reference(LOAD_BALANCER),
-                "Port": 80,
-                "Protocol": "HTTP",
-                "DefaultActions": not_found,
-                "Tags": workspace_tags(context),
-            }),
-        );
-        export_listener(context, template, HTTP_LISTENER);
-        return;
+    // Port 80 answers 404 itself without a domain, and redirects to HTTPS with one.
+    let http_actions = if context.workspace.domain.is_some() {
+        json!([{
+            "Type": "redirect",
+            "RedirectConfig": { "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301" },
+        }])
+    } else {
+        not_found.clone()
     };
     template.resource(
         HTTP_LISTENER,
@@ -116,13 +110,14 @@ pub(super) fn load_balancer(
             "LoadBalancerArn": reference(LOAD_BALANCER),
             "Port": 80,
             "Protocol": "HTTP",
-            "DefaultActions": [{
-                "Type": "redirect",
-                "RedirectConfig": { "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301" },
-            }],
+            "DefaultActions": http_actions,
             "Tags": workspace_tags(context),
         }),
     );
+    let Some(domain) = &context.workspace.domain else {
+        export_listener(context, template, HTTP_LISTENER);
+        return;
+    };
     template.resource(
         HTTPS_LISTENER,
         "AWS::ElasticLoadBalancingV2::Listener",

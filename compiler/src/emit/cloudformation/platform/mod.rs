@@ -161,18 +161,7 @@ mod tests {
         serde_json::from_str(&text).expect("the template is JSON")
     }
 
-    fn resources_of(template: &Value, kind: &str) -> Vec<String> {
-        template["Resources"]
-            .as_object()
-            .map(|resources| {
-                resources
-                    .iter()
-                    .filter(|(_, resource)| resource["Type"] == kind)
-                    .map(|(id, _)| id.clone())
-                    .collect()
-            })
-            .unwrap_or_default()
-    }
+    use crate::emit::cloudformation::template::resource_ids as resources_of;
 
     const PUBLIC: &str = r#"
         workspace "shop" { region "eu-west-1"; network { zones 3; nat #false; } }
