@@ -357,7 +357,10 @@ pub fn to_json(diagnostics: &[Diagnostic], file: &str, source: &str) -> serde_js
             }
         })
         .collect();
-    serde_json::json!({ "diagnostics": items })
+    let mut value = serde_json::json!({ "diagnostics": items });
+    // Sorted even when another crate in the build turns on serde_json's `preserve_order`.
+    value.sort_all_objects();
+    value
 }
 
 #[cfg(test)]

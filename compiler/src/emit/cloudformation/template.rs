@@ -98,7 +98,11 @@ impl Template {
             }
         }
         document.insert("Resources".into(), Value::Object(self.resources.clone()));
-        Value::Object(document)
+        let mut value = Value::Object(document);
+        // Keys sorted whether or not another crate in the build turns on serde_json's
+        // `preserve_order` (the AWS SDK does): the output must not depend on feature unification.
+        value.sort_all_objects();
+        value
     }
 
     /// The template as text in `format`.

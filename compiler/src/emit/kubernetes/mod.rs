@@ -217,7 +217,7 @@ fn namespace_documents(context: &Context<'_>) -> Vec<Value> {
     documents
 }
 
-/// An object as JSON; the maps are sorted, so the output is deterministic.
+/// An object as JSON (its keys are sorted when rendered).
 fn to_value<T: Serialize>(object: &T) -> Value {
     serde_json::to_value(object).unwrap_or_default()
 }
@@ -225,9 +225,19 @@ fn to_value<T: Serialize>(object: &T) -> Value {
 /// Documents as one YAML stream separated by `---`. Strings YAML 1.1 would read as booleans,
 /// numbers or dates are quoted; block scalars are off so every string reads back unchanged.
 fn render(documents: &[Value]) -> String {
+    // Keys sorted whether or not another crate in the build turns on serde_json's
+    // `preserve_order` (the AWS SDK does): the output must not depend on feature unification.
+    let documents: Vec<Value> = documents
+        .iter()
+        .map(|document| {
+            let mut document = document.clone();
+            document.sort_all_objects();
+            document
+        })
+        .collect();
     let mut options = serde_saphyr::SerializerOptions::default();
     options.prefer_block_scalars = false;
-    serde_saphyr::to_string_multiple_with_options(documents, options).unwrap_or_default()
+    serde_saphyr::to_string_multiple_with_options(&documents, options).unwrap_or_default()
 }
 
 /// Milliseconds as whole seconds, rounded up.
