@@ -24,7 +24,7 @@ fn every_example_builds_and_matches_its_snapshot() {
                     artifact.path, artifact.stack, artifact.order, artifact.content
                 );
             }
-            let _ = write!(text, "=== manifest.json\n{}", artifacts.manifest);
+            let _ = write!(text, "=== manifest.json\n{}", artifacts.manifest.to_json());
             let mut settings = insta::Settings::clone_current();
             settings.set_snapshot_path(example.join("snapshots"));
             settings.set_prepend_module_to_snapshot(false);

@@ -42,7 +42,7 @@ fn every_example_builds_for_eks_and_matches_its_snapshot() {
                 artifact.path, artifact.kind, artifact.order, artifact.content
             );
         }
-        let _ = write!(text, "=== manifest.json\n{}", artifacts.manifest);
+        let _ = write!(text, "=== manifest.json\n{}", artifacts.manifest.to_json());
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(example.join("snapshots"));
         settings.set_prepend_module_to_snapshot(false);
@@ -62,7 +62,7 @@ fn written_manifests(label: &str) -> (PathBuf, Vec<PathBuf>) {
                 .into_iter()
                 .filter(|artifact| artifact.kind == ArtifactKind::Kubernetes)
                 .collect(),
-            manifest: String::new(),
+            manifest: artifacts.manifest,
         };
         files.extend(write_artifacts(
             &directory.join(case_name(&example)),

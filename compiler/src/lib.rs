@@ -5,7 +5,8 @@
 //!   [`schema`], with the selected environment applied and `{{…}}` expressions rendered.
 //! - [`validate()`]: cross-node and per-target rules; only it builds a [`Valid`] workspace.
 //! - [`check`]: the three stages in a row, collecting every problem in one run.
-//! - [`emit()`]: a valid workspace to CloudFormation (and, for eks, Kubernetes) artifacts.
+//! - [`emit()`]: a valid workspace to CloudFormation (and, for eks, Kubernetes) artifacts and
+//!   the [`manifest::Manifest`] the runtime deploys from.
 //!
 //! Nothing here reads files, the environment or the network, and nothing prints.
 
@@ -16,6 +17,7 @@ pub mod fargate;
 mod format;
 mod interpolate;
 pub mod lower;
+pub mod manifest;
 pub mod model;
 pub mod naming;
 pub mod schema;

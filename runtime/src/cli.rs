@@ -78,7 +78,7 @@ pub struct BuildArgs {
     /// The workspace to build.
     #[command(flatten)]
     pub workspace: WorkspaceArgs,
-    /// Where to write the artifacts (default `berth-out/<env>/`); an earlier build there is replaced
+    /// Where to write the artifacts (default `berth-out/<env>/`); only an earlier berth build there is replaced, whole, and anything else is refused
     #[arg(long, value_name = "DIR")]
     pub out: Option<PathBuf>,
     /// How to write CloudFormation templates

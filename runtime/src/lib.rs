@@ -4,9 +4,11 @@
 //! - [`cli`]: the command line (clap), with an example in every command's help.
 //! - [`report`]: rendering diagnostics for people (miette) and machines (JSON).
 //! - [`commands`]: one module per command; each returns the process exit code.
+//! - [`output`]: the build directory, written whole and never over files berth did not write.
 
 pub mod cli;
 pub mod commands;
+pub mod output;
 pub mod report;
 
 /// Exit code: success, warnings allowed.

@@ -12,11 +12,9 @@ pub mod cloudformation;
 pub mod kubernetes;
 
 use std::collections::{BTreeMap, BTreeSet};
-use std::fmt::Write as _;
 
-use serde::Serialize;
-use sha2::{Digest, Sha256};
-
+pub use crate::manifest::ArtifactKind;
+use crate::manifest::{FORMAT_VERSION, Manifest, ManifestArtifact, Substitution, sha256_hex};
 use crate::model::{Target, Workspace};
 use crate::validate::Valid;
 
@@ -38,16 +36,6 @@ impl TemplateFormat {
             Self::Yaml => "yaml",
         }
     }
-}
-
-/// What an artifact is.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize)]
-#[serde(rename_all = "kebab-case")]
-pub enum ArtifactKind {
-    /// A CloudFormation template.
-    Cloudformation,
-    /// Kubernetes manifests.
-    Kubernetes,
 }
 
 /// One file berth writes.
@@ -73,8 +61,9 @@ pub struct Artifact {
 pub struct Artifacts {
     /// The artifacts in deploy order, then by path.
     pub files: Vec<Artifact>,
-    /// The content of `manifest.json`.
-    pub manifest: String,
+    /// `manifest.json`; the runtime adds the build's [`crate::manifest::Provenance`] before
+    /// writing it with [`Manifest::to_json`].
+    pub manifest: Manifest,
 }
 
 /// Why a workspace could not be emitted.
@@ -188,55 +177,36 @@ pub fn deploy_orders(workspace: &Workspace) -> BTreeMap<String, u32> {
     orders
 }
 
-#[derive(Serialize)]
-struct ManifestEntry<'a> {
-    path: &'a str,
-    kind: ArtifactKind,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    stack: Option<&'a str>,
-    order: u32,
-    sha256: String,
-}
-
 /// `manifest.json`: the workspace, environment, target and region, every artifact, and the
 /// substitutions of the Kubernetes manifests' placeholders (when there are any). Fails when a
 /// placeholder is not the output of exactly one stack.
-pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> Result<String, EmitError> {
-    let artifacts: Vec<ManifestEntry<'_>> = files
-        .iter()
-        .map(|file| ManifestEntry {
-            path: &file.path,
-            kind: file.kind,
-            stack: file.stack.as_deref(),
-            order: file.order,
-            sha256: hex(&Sha256::digest(file.content.as_bytes())),
-        })
-        .collect();
-    let mut value = serde_json::json!({
-        "berth": 1,
-        "workspace": workspace.name.value,
-        "environment": workspace.environment.value,
-        "target": workspace.target.value.name(),
-        "region": workspace.region.value,
-        "artifacts": artifacts,
-    });
-    let substitutions = substitutions(files)?;
-    if let (false, Some(object)) = (substitutions.is_empty(), value.as_object_mut()) {
-        object.insert(
-            "substitutions".into(),
-            serde_json::Value::Array(substitutions),
-        );
-    }
-    let mut text = serde_json::to_string_pretty(&value).unwrap_or_default();
-    text.push('\n');
-    Ok(text)
+pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> Result<Manifest, EmitError> {
+    Ok(Manifest {
+        berth: FORMAT_VERSION,
+        workspace: workspace.name.value.clone(),
+        environment: workspace.environment.value.clone(),
+        target: workspace.target.value.name().to_owned(),
+        region: workspace.region.value.clone(),
+        source: None,
+        artifacts: files
+            .iter()
+            .map(|file| ManifestArtifact {
+                path: file.path.clone(),
+                kind: file.kind,
+                stack: file.stack.clone(),
+                order: file.order,
+                sha256: sha256_hex(file.content.as_bytes()),
+            })
+            .collect(),
+        substitutions: substitutions(files)?,
+    })
 }
 
 /// Every `${berth:KEY}` placeholder in the Kubernetes artifacts, once each and sorted by key,
 /// with the stack whose output `KEY` fills it: the one CloudFormation artifact that defines the
 /// output (the platform stack's `FileSystemId`, a workload stack's pod role ARN). A placeholder
 /// no stack, or more than one, outputs is an error.
-fn substitutions(files: &[Artifact]) -> Result<Vec<serde_json::Value>, EmitError> {
+fn substitutions(files: &[Artifact]) -> Result<Vec<Substitution>, EmitError> {
     let keys: BTreeSet<&str> = files
         .iter()
         .filter(|file| file.kind == ArtifactKind::Kubernetes)
@@ -252,11 +222,11 @@ fn substitutions(files: &[Artifact]) -> Result<Vec<serde_json::Value>, EmitError
                 .filter_map(|file| file.stack.as_deref())
                 .collect();
             match stacks.as_slice() {
-                [stack] => Ok(serde_json::json!({
-                    "placeholder": format!("${{berth:{key}}}"),
-                    "stack": stack,
-                    "output": key,
-                })),
+                [stack] => Ok(Substitution {
+                    placeholder: format!("${{berth:{key}}}"),
+                    stack: (*stack).to_owned(),
+                    output: key.to_owned(),
+                }),
                 [] => Err(EmitError(format!(
                     "no stack outputs `{key}`, which the Kubernetes manifests read"
                 ))),
@@ -267,13 +237,4 @@ fn substitutions(files: &[Artifact]) -> Result<Vec<serde_json::Value>, EmitError
             }
         })
         .collect()
-}
-
-fn hex(bytes: &[u8]) -> String {
-    bytes
-        .iter()
-        .fold(String::with_capacity(bytes.len() * 2), |mut text, byte| {
-            let _ = write!(text, "{byte:02x}");
-            text
-        })
 }

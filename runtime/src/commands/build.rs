@@ -1,8 +1,12 @@
-//! `berth build`: validate, then write every artifact and `manifest.json` under `--out`.
+//! `berth build`: validate, then write every artifact and `manifest.json` under `--out`, whole
+//! or not at all (see [`crate::output`]).
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 
 use berth_compiler::emit::{TemplateFormat, emit};
+use berth_compiler::manifest::{BuildOptions, FILE_NAME, Provenance};
+
+use crate::output::{relative_path, write_build};
 
 use crate::cli::{BuildArgs, CfnFormat};
 use crate::report::{Style, render_human};
@@ -42,10 +46,19 @@ pub fn run(args: &BuildArgs) -> u8 {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("berth-out").join(&workspace.environment.value));
-    if let Err(error) = write_all(&out, &artifacts) {
-        eprintln!("error: {error}");
-        return EXIT_USAGE;
-    }
+    let mut manifest = artifacts.manifest.clone();
+    manifest.source = Some(Provenance::new(
+        source_file_from(&args.workspace.file, &out),
+        &source,
+        BuildOptions::new(&super::options(&args.workspace), format.extension()),
+    ));
+    let written = match write_build(&out, &artifacts, &manifest.to_json()) {
+        Ok(written) => written,
+        Err(error) => {
+            eprintln!("error: {error}");
+            return EXIT_USAGE;
+        }
+    };
     for artifact in &artifacts.files {
         let stack = artifact
             .stack
@@ -54,32 +67,35 @@ pub fn run(args: &BuildArgs) -> u8 {
             .unwrap_or_default();
         eprintln!("  wrote {}{stack}", out.join(&artifact.path).display());
     }
-    eprintln!("  wrote {}", out.join("manifest.json").display());
+    eprintln!("  wrote {}", out.join(FILE_NAME).display());
+    let into = if written == out {
+        out.display().to_string()
+    } else {
+        format!("{} (-> {})", out.display(), written.display())
+    };
     eprintln!(
-        "built {} artifacts for {} ({}) into {}",
+        "built {} artifacts for {} ({}) into {into}",
         artifacts.files.len(),
         workspace.name.value,
         workspace.target.value.name(),
-        out.display()
     );
     EXIT_OK
 }
 
-/// Writes every artifact and the manifest, replacing what an earlier build left in `out`.
-fn write_all(
-    out: &std::path::Path,
-    artifacts: &berth_compiler::emit::Artifacts,
-) -> std::io::Result<()> {
-    if out.join("manifest.json").is_file() {
-        fs_err::remove_dir_all(out)?;
-    }
-    fs_err::create_dir_all(out)?;
-    for artifact in &artifacts.files {
-        let path = out.join(&artifact.path);
-        if let Some(parent) = path.parent() {
-            fs_err::create_dir_all(parent)?;
-        }
-        fs_err::write(path, &artifact.content)?;
-    }
-    fs_err::write(out.join("manifest.json"), &artifacts.manifest)
+/// The workspace file as the manifest records it: relative to the build directory when both
+/// paths resolve (so the pair can move together), else as given.
+fn source_file_from(file: &Path, out: &Path) -> String {
+    let absolute = |path: &Path| {
+        std::path::absolute(path)
+            .ok()
+            .map(|path| path.components().collect::<PathBuf>())
+    };
+    let relative = fs_err::canonicalize(file)
+        .ok()
+        .zip(absolute(out))
+        .and_then(|(file, out)| relative_path(&file, &out));
+    relative
+        .unwrap_or_else(|| file.to_path_buf())
+        .to_string_lossy()
+        .replace('\\', "/")
 }

@@ -435,7 +435,7 @@ fn substitutions_name_the_stack_that_outputs_each_placeholder() {
             wanted.extend(placeholders(&artifact.content));
         }
         assert!(!wanted.is_empty());
-        let manifest: Value = serde_json::from_str(&artifacts.manifest).expect("JSON");
+        let manifest: Value = serde_json::from_str(&artifacts.manifest.to_json()).expect("JSON");
         let substitutions = manifest["substitutions"].as_array().expect("substitutions");
         let listed: BTreeSet<String> = substitutions
             .iter()
@@ -459,7 +459,7 @@ fn substitutions_name_the_stack_that_outputs_each_placeholder() {
         }
     }
     let artifacts = build(NEW);
-    let manifest: Value = serde_json::from_str(&artifacts.manifest).expect("JSON");
+    let manifest: Value = serde_json::from_str(&artifacts.manifest.to_json()).expect("JSON");
     let stacks: Vec<(&str, &str)> = manifest["substitutions"]
         .as_array()
         .expect("substitutions")
