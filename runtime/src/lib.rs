@@ -5,11 +5,13 @@
 //! - [`report`]: rendering diagnostics for people (miette) and machines (JSON).
 //! - [`commands`]: one module per command; each returns the process exit code.
 //! - [`output`]: the build directory, written whole and never over files berth did not write.
+//! - [`stdio`]: standard output and error, where a closed pipe ends output quietly.
 
 pub mod cli;
 pub mod commands;
 pub mod output;
 pub mod report;
+pub mod stdio;
 
 /// Exit code: success, warnings allowed.
 pub const EXIT_OK: u8 = 0;

@@ -10,6 +10,7 @@ use crate::output::{relative_path, write_build};
 
 use crate::cli::{BuildArgs, CfnFormat};
 use crate::report::{Style, render_human};
+use crate::stdio;
 use crate::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 
 /// Checks the file; with no errors, writes the artifacts. Exit 1 when the workspace is invalid.
@@ -23,10 +24,12 @@ pub fn run(args: &BuildArgs) -> u8 {
         Err(code) => return code,
     };
     if !checked.diagnostics.is_empty() {
-        eprint!(
-            "{}",
-            render_human(&checked.diagnostics, &file, &source, Style::for_terminal())
-        );
+        stdio::eprint(&render_human(
+            &checked.diagnostics,
+            &file,
+            &source,
+            Style::for_terminal(),
+        ));
     }
     let Some(workspace) = checked.workspace else {
         return EXIT_INVALID;
@@ -38,7 +41,7 @@ pub fn run(args: &BuildArgs) -> u8 {
     let artifacts = match emit(&workspace, format) {
         Ok(artifacts) => artifacts,
         Err(error) => {
-            eprintln!("error: {error}");
+            stdio::eprintln(&format!("error: {error}"));
             return EXIT_USAGE;
         }
     };
@@ -55,7 +58,7 @@ pub fn run(args: &BuildArgs) -> u8 {
     let written = match write_build(&out, &artifacts, &manifest.to_json()) {
         Ok(written) => written,
         Err(error) => {
-            eprintln!("error: {error}");
+            stdio::eprintln(&format!("error: {error}"));
             return EXIT_USAGE;
         }
     };
@@ -65,20 +68,23 @@ pub fn run(args: &BuildArgs) -> u8 {
             .as_deref()
             .map(|stack| format!("  (stack {stack})"))
             .unwrap_or_default();
-        eprintln!("  wrote {}{stack}", out.join(&artifact.path).display());
+        stdio::eprintln(&format!(
+            "  wrote {}{stack}",
+            out.join(&artifact.path).display()
+        ));
     }
-    eprintln!("  wrote {}", out.join(FILE_NAME).display());
+    stdio::eprintln(&format!("  wrote {}", out.join(FILE_NAME).display()));
     let into = if written == out {
         out.display().to_string()
     } else {
         format!("{} (-> {})", out.display(), written.display())
     };
-    eprintln!(
+    stdio::eprintln(&format!(
         "built {} artifacts for {} ({}) into {into}",
         artifacts.files.len(),
         workspace.name.value,
         workspace.target.value.name(),
-    );
+    ));
     EXIT_OK
 }
 

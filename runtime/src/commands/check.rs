@@ -2,6 +2,7 @@
 
 use crate::cli::{CheckArgs, Format};
 use crate::report::{Style, render_human, render_json};
+use crate::stdio;
 use crate::{EXIT_INVALID, EXIT_OK};
 
 /// Checks the file and prints every diagnostic; exit 1 when there are errors.
@@ -15,11 +16,19 @@ pub fn run(args: &CheckArgs) -> u8 {
         Err(code) => return code,
     };
     match args.format {
-        Format::Json => println!("{}", render_json(&checked.diagnostics, &file, &source)),
-        Format::Human => eprint!(
-            "{}",
-            render_human(&checked.diagnostics, &file, &source, Style::for_terminal())
-        ),
+        Format::Json => {
+            let json = render_json(&checked.diagnostics, &file, &source);
+            let written = stdio::print(&format!("{json}\n"));
+            if written != EXIT_OK {
+                return written;
+            }
+        }
+        Format::Human => stdio::eprint(&render_human(
+            &checked.diagnostics,
+            &file,
+            &source,
+            Style::for_terminal(),
+        )),
     }
     if checked.has_errors() {
         EXIT_INVALID

@@ -2,8 +2,9 @@
 
 use berth_compiler::Code;
 
+use crate::EXIT_USAGE;
 use crate::cli::ExplainArgs;
-use crate::{EXIT_OK, EXIT_USAGE};
+use crate::stdio;
 
 /// The diagnostics reference, compiled in so `explain` works anywhere.
 pub const DIAGNOSTICS_DOC: &str = include_str!("../../../docs/diagnostics.md");
@@ -11,26 +12,26 @@ pub const DIAGNOSTICS_DOC: &str = include_str!("../../../docs/diagnostics.md");
 /// Prints the explanation of a code, or the list of codes.
 pub fn run(args: &ExplainArgs) -> u8 {
     if args.list {
-        for code in Code::ALL {
-            println!("{:<28} {}", code.qualified(), code.summary());
-        }
-        return EXIT_OK;
+        let list: String = Code::ALL
+            .iter()
+            .map(|code| format!("{:<28} {}\n", code.qualified(), code.summary()))
+            .collect();
+        return stdio::print(&list);
     }
     let wanted = args.code.as_deref().unwrap_or_default();
     let Some(code) = Code::from_name(wanted) else {
-        eprintln!(
+        stdio::eprintln(&format!(
             "error: `{wanted}` is not a berth diagnostic code; `berth explain --list` shows them all"
-        );
+        ));
         return EXIT_USAGE;
     };
     if let Some(text) = explanation(code) {
-        println!("{text}");
-        EXIT_OK
+        stdio::print(&format!("{text}\n"))
     } else {
-        eprintln!(
+        stdio::eprintln(&format!(
             "error: no explanation is written for `{}`",
             code.qualified()
-        );
+        ));
         EXIT_USAGE
     }
 }

@@ -2,6 +2,7 @@
 
 use crate::cli::FmtArgs;
 use crate::report::{Style, render_human};
+use crate::stdio;
 use crate::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 
 /// Formats the file in place (or checks, or prints); exit 1 on syntax errors or `--check` changes.
@@ -14,31 +15,32 @@ pub fn run(args: &FmtArgs) -> u8 {
     let formatted = match berth_compiler::format(&source) {
         Ok(formatted) => formatted,
         Err(diagnostics) => {
-            eprint!(
-                "{}",
-                render_human(&diagnostics, &file, &source, Style::for_terminal())
-            );
+            stdio::eprint(&render_human(
+                &diagnostics,
+                &file,
+                &source,
+                Style::for_terminal(),
+            ));
             return EXIT_INVALID;
         }
     };
     if args.stdout {
-        print!("{formatted}");
-        return EXIT_OK;
+        return stdio::print(&formatted);
     }
     if formatted == source {
         return EXIT_OK;
     }
     if args.check {
-        eprintln!("{file} is not formatted; run `berth fmt {file}`");
+        stdio::eprintln(&format!("{file} is not formatted; run `berth fmt {file}`"));
         return EXIT_INVALID;
     }
     match fs_err::write(&args.file, formatted) {
         Ok(()) => {
-            eprintln!("formatted {file}");
+            stdio::eprintln(&format!("formatted {file}"));
             EXIT_OK
         }
         Err(error) => {
-            eprintln!("error: {error}");
+            stdio::eprintln(&format!("error: {error}"));
             EXIT_USAGE
         }
     }

@@ -7,8 +7,8 @@ mod fmt;
 
 use std::path::Path;
 
-use crate::EXIT_OK;
 use crate::cli::{Cli, Command, TargetArg, WorkspaceArgs};
+use crate::stdio;
 use berth_compiler::Options;
 use berth_compiler::model::Target;
 
@@ -23,11 +23,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Fmt(args) => fmt::run(&args),
         Command::Schema => {
             let schema = berth_compiler::schema::to_json();
-            println!(
-                "{}",
-                serde_json::to_string_pretty(&schema).unwrap_or_default()
-            );
-            EXIT_OK
+            let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+            stdio::print(&format!("{text}\n"))
         }
     }
 }
@@ -35,7 +32,7 @@ pub fn run(cli: Cli) -> u8 {
 /// Reads a workspace file, or says why not (naming the path) and returns the usage exit code.
 pub(crate) fn read_source(path: &Path) -> Result<String, u8> {
     fs_err::read_to_string(path).map_err(|error| {
-        eprintln!("error: {error}");
+        stdio::eprintln(&format!("error: {error}"));
         crate::EXIT_USAGE
     })
 }

@@ -1,0 +1,122 @@
+//! Every command that prints ends quietly when its reader has gone away (`berth schema | head -1`):
+//! no panic, and the exit code the command would have had with its output read.
+
+use std::process::{Command, Stdio};
+
+use berth_tests::root;
+
+/// Which stream is closed before the command starts.
+#[derive(Clone, Copy, Debug)]
+enum Closed {
+    Stdout,
+    Stderr,
+}
+
+/// Runs `berth ARGS` with one stream a pipe whose reader is already closed; returns the exit
+/// code and what the other stream got.
+fn run_closed(args: &[&str], closed: Closed) -> (Option<i32>, String) {
+    let (reader, writer) = std::io::pipe().expect("a pipe");
+    drop(reader);
+    let mut command = Command::new(assert_cmd::cargo::cargo_bin("berth"));
+    command
+        .args(args)
+        .current_dir(root())
+        .env("NO_COLOR", "1")
+        .env_remove("AWS_REGION")
+        .stdin(Stdio::null());
+    match closed {
+        Closed::Stdout => command.stdout(writer).stderr(Stdio::piped()),
+        Closed::Stderr => command.stderr(writer).stdout(Stdio::piped()),
+    };
+    let output = command.output().expect("berth runs");
+    let other = match closed {
+        Closed::Stdout => output.stderr,
+        Closed::Stderr => output.stdout,
+    };
+    (
+        output.status.code(),
+        String::from_utf8_lossy(&other).into_owned(),
+    )
+}
+
+fn assert_quiet(args: &[&str], closed: Closed, expected: i32) {
+    let (code, other) = run_closed(args, closed);
+    assert_eq!(
+        code,
+        Some(expected),
+        "`berth {}` with {closed:?} closed: {other}",
+        args.join(" ")
+    );
+    assert!(
+        !other.contains("panicked") && !other.contains("Broken pipe"),
+        "`berth {}` with {closed:?} closed said: {other}",
+        args.join(" ")
+    );
+}
+
+#[test]
+fn commands_that_print_to_stdout_end_quietly_when_it_is_closed() {
+    let fmt_input = std::env::temp_dir().join(format!("berth-closed-{}.kdl", std::process::id()));
+    fs_err::copy(root().join("examples/fargate-shop/berth.kdl"), &fmt_input).expect("copy");
+    let fmt_input = fmt_input.to_string_lossy().into_owned();
+    let cases: [(&[&str], i32); 9] = [
+        (&["schema"], 0),
+        (&["explain", "--list"], 0),
+        (&["explain", "fargate-size"], 0),
+        (
+            &[
+                "check",
+                "examples/fargate-shop/berth.kdl",
+                "--format",
+                "json",
+            ],
+            0,
+        ),
+        (
+            &[
+                "check",
+                "tests/fixtures/many-mistakes/berth.kdl",
+                "--format",
+                "json",
+            ],
+            1,
+        ),
+        (&["fmt", "--stdout", &fmt_input], 0),
+        (&["--help"], 0),
+        (&["--version"], 0),
+        (&["check", "--help"], 0),
+    ];
+    for (args, expected) in cases {
+        assert_quiet(args, Closed::Stdout, expected);
+    }
+    fs_err::remove_file(&fmt_input).expect("cleanup");
+}
+
+#[test]
+fn commands_that_print_to_stderr_end_quietly_when_it_is_closed() {
+    let out = std::env::temp_dir().join(format!("berth-closed-out-{}", std::process::id()));
+    let out_text = out.to_string_lossy().into_owned();
+    let cases: [(&[&str], i32); 5] = [
+        (&["check", "tests/fixtures/many-mistakes/berth.kdl"], 1),
+        (&["check", "examples/fargate-shop/berth.kdl"], 0),
+        (
+            &[
+                "build",
+                "examples/fargate-shop/berth.kdl",
+                "--out",
+                &out_text,
+            ],
+            0,
+        ),
+        (&["explain", "no-such-code"], 2),
+        (&["check", "does/not/exist.kdl"], 2),
+    ];
+    for (args, expected) in cases {
+        assert_quiet(args, Closed::Stderr, expected);
+    }
+    assert!(
+        out.join("manifest.json").is_file(),
+        "the build was not written"
+    );
+    fs_err::remove_dir_all(&out).expect("cleanup");
+}
