@@ -1,5 +1,7 @@
 //! `berth explain CODE`: the section of `docs/diagnostics.md` for one code.
 
+use std::fmt::Write as _;
+
 use berth_compiler::Code;
 
 use crate::EXIT_USAGE;
@@ -12,10 +14,10 @@ pub const DIAGNOSTICS_DOC: &str = include_str!("../../../docs/diagnostics.md");
 /// Prints the explanation of a code, or the list of codes.
 pub fn run(args: &ExplainArgs) -> u8 {
     if args.list {
-        let list: String = Code::ALL
-            .iter()
-            .map(|code| format!("{:<28} {}\n", code.qualified(), code.summary()))
-            .collect();
+        let mut list = String::new();
+        for code in Code::ALL {
+            let _ = writeln!(list, "{:<28} {}", code.qualified(), code.summary());
+        }
         return stdio::print(&list);
     }
     let wanted = args.code.as_deref().unwrap_or_default();
