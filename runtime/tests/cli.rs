@@ -1,10 +1,21 @@
 //! The real `berth` binary: exit codes, rendered errors, JSON output, help texts.
+//!
+//! These tests live in the crate that owns the binary because only its integration tests get
+//! `CARGO_BIN_EXE_berth`, the binary cargo has just built; elsewhere a test would run whatever
+//! `berth` an earlier build left in the target directory (docs/testing.md).
+
+use std::path::{Path, PathBuf};
 
 use assert_cmd::Command;
-use berth_tests::root;
 
+/// The repository root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
+
+/// The `berth` binary cargo built for this test run, in the repository root, without colour.
 fn berth() -> Command {
-    let mut command = Command::cargo_bin("berth").expect("binary is built");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_berth"));
     command
         .current_dir(root())
         .env("NO_COLOR", "1")
@@ -82,22 +93,46 @@ fn json_output_follows_the_contract() {
 }
 
 #[test]
-fn usage_and_io_errors_exit_two() {
-    berth()
-        .args(["check", "does/not/exist.kdl"])
-        .assert()
-        .code(2)
-        .stderr(predicates_contains("does/not/exist.kdl"));
-    berth()
-        .args(["check", "examples/minimal/berth.kdl", "--var", "novalue"])
-        .assert()
-        .code(2);
-    berth()
-        .args(["check", "examples/minimal/berth.kdl", "--target", "lambda"])
-        .assert()
-        .code(2);
-    berth().args(["explain", "no-such-code"]).assert().code(2);
-    berth().args(["frobnicate"]).assert().code(2);
+fn usage_and_io_errors_exit_two_and_say_what_is_wrong() {
+    let cases: [(&[&str], &str); 5] = [
+        (
+            &["check", "does/not/exist.kdl"],
+            "failed to open file `does/not/exist.kdl`",
+        ),
+        (
+            &["check", "examples/minimal/berth.kdl", "--var", "novalue"],
+            "`novalue` is not KEY=VALUE",
+        ),
+        (
+            &["check", "examples/minimal/berth.kdl", "--target", "lambda"],
+            "invalid value 'lambda' for '--target <TARGET>'",
+        ),
+        (
+            &["explain", "no-such-code"],
+            "`no-such-code` is not a berth diagnostic code",
+        ),
+        (&["frobnicate"], "unrecognized subcommand 'frobnicate'"),
+    ];
+    for (args, message) in cases {
+        let output = berth().args(args).output().expect("runs");
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert_eq!(
+            output.status.code(),
+            Some(2),
+            "berth {}: {stderr}",
+            args.join(" ")
+        );
+        assert!(
+            stderr.contains(message),
+            "berth {}: expected `{message}` in:\n{stderr}",
+            args.join(" ")
+        );
+        assert!(
+            output.stdout.is_empty(),
+            "berth {}: a usage error printed to stdout",
+            args.join(" ")
+        );
+    }
 }
 
 #[test]
@@ -157,7 +192,13 @@ fn fmt_keeps_comments_and_is_idempotent() {
     fs_err::create_dir_all(&directory).expect("temp dir");
     let file = directory.join("berth.kdl");
     fs_err::write(&file, "// the shop\nworkspace \"shop\"   {  region \"eu-west-1\" }\nservice \"web\" {\n image \"nginx:1\" // pinned\n      port 80 }\n").expect("write");
+    let unformatted = fs_err::read(&file).expect("read");
     berth().args(["fmt", "--check"]).arg(&file).assert().code(1);
+    assert_eq!(
+        fs_err::read(&file).expect("read"),
+        unformatted,
+        "`fmt --check` changed the file"
+    );
     berth().arg("fmt").arg(&file).assert().code(0);
     let formatted = fs_err::read_to_string(&file).expect("read");
     assert!(
