@@ -1,9 +1,13 @@
 //! Every command that prints ends quietly when its reader has gone away (`berth schema | head -1`):
 //! no panic, and the exit code the command would have had with its output read.
 
+use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
-use berth_tests::root;
+/// The repository root.
+fn root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("..")
+}
 
 /// Which stream is closed before the command starts.
 #[derive(Clone, Copy, Debug)]
@@ -17,7 +21,7 @@ enum Closed {
 fn run_closed(args: &[&str], closed: Closed) -> (Option<i32>, String) {
     let (reader, writer) = std::io::pipe().expect("a pipe");
     drop(reader);
-    let mut command = Command::new(assert_cmd::cargo::cargo_bin("berth"));
+    let mut command = Command::new(env!("CARGO_BIN_EXE_berth"));
     command
         .args(args)
         .current_dir(root())
