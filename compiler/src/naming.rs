@@ -2,9 +2,48 @@
 //!
 //! The emitters call these functions for the names they write, and the validator checks the very
 //! same list ([`generated_names`]) against each limit, so what is checked is what is emitted.
+//!
+//! Names people type or read (stacks, ECS clusters and services, ECR repositories, EKS clusters,
+//! Kubernetes objects) keep their exact form, and one over its limit is an error. Names AWS only
+//! needs to be unique (IAM roles, target groups, the load balancer) are shortened when too long,
+//! as the CDK does: the start of the name, `-`, and eight hex digits of the sha256 of the whole
+//! name ([`shorten`]), so they always fit and two different names stay different.
+//!
+//! IAM names are global to the account, so they carry the region; every other name is regional.
+
+use sha2::{Digest, Sha256};
 
 use crate::model::{Target, Workload, WorkloadKind, Workspace};
 use crate::source::Span;
+
+/// How many hex digits of the sha256 a shortened name ends with.
+const HASH_DIGITS: usize = 8;
+
+/// `name` when it has at most `max` characters; else as many of its first characters as fit,
+/// `-`, and the first [`HASH_DIGITS`] hex digits of the sha256 of the whole name, `max` in all
+/// (a `-` the cut leaves at the end is dropped, so the name still ends alphanumeric).
+pub fn shorten(name: &str, max: usize) -> String {
+    if name.chars().count() <= max {
+        return name.to_owned();
+    }
+    let digest = Sha256::digest(name.as_bytes());
+    let hash: String = digest
+        .iter()
+        .flat_map(|byte| [byte >> 4, byte & 0x0f])
+        .take(HASH_DIGITS)
+        .map(|nibble| char::from_digit(u32::from(nibble), 16).unwrap_or('0'))
+        .collect();
+    let kept: String = name
+        .chars()
+        .take(max.saturating_sub(HASH_DIGITS + 1))
+        .collect();
+    let kept = kept.trim_end_matches(['-', '/', '.', '_']);
+    if kept.is_empty() {
+        hash
+    } else {
+        format!("{kept}-{hash}")
+    }
+}
 
 /// Checks that `text` is a lowercase DNS label: `[a-z]([a-z0-9-]*[a-z0-9])?`, at most 63 characters.
 pub fn check_label(text: &str) -> Result<(), String> {
@@ -114,23 +153,35 @@ pub fn is_label_key(text: &str) -> bool {
     prefix_ok && !name.is_empty() && is_label_value(name)
 }
 
-/// Builds physical names from the workspace and environment names.
+/// Builds physical names from the workspace, environment and region names.
 #[derive(Clone, Copy, Debug)]
 pub struct Naming<'a> {
     workspace: &'a str,
     environment: &'a str,
+    region: &'a str,
 }
 
 impl<'a> Naming<'a> {
-    /// Names for `workspace` deployed as `environment`.
-    pub const fn new(workspace: &'a str, environment: &'a str) -> Self {
+    /// Names for `workspace` deployed as `environment` in `region`.
+    pub const fn new(workspace: &'a str, environment: &'a str, region: &'a str) -> Self {
         Self {
             workspace,
             environment,
+            region,
         }
     }
 
-    /// `<workspace>-<env>`: ECS cluster, EKS cluster, load balancer and ALB group prefix.
+    /// Names for a lowered workspace: its name, environment and region.
+    pub fn of(workspace: &'a Workspace) -> Self {
+        Self::new(
+            &workspace.name.value,
+            &workspace.environment.value,
+            &workspace.region.value,
+        )
+    }
+
+    /// `<workspace>-<env>`: ECS cluster, EKS cluster and ALB group name, and the prefix of most
+    /// other names.
     pub fn prefix(&self) -> String {
         format!("{}-{}", self.workspace, self.environment)
     }
@@ -150,24 +201,56 @@ impl<'a> Naming<'a> {
         format!("{}-{workload}", self.prefix())
     }
 
-    /// A workload's IAM role; `purpose` is `task`, `exec`, `schedule` or `pod`.
+    /// A workload's IAM role, `<workspace>-<env>-<workload>-<purpose>-<region>` ([`shorten`]ed
+    /// to the IAM limit); `purpose` is `task`, `exec`, `schedule` or `pod`.
     pub fn workload_role(&self, workload: &str, purpose: &str) -> String {
-        format!("{}-{workload}-{purpose}", self.prefix())
+        shorten(
+            &format!("{}-{workload}-{purpose}-{}", self.prefix(), self.region),
+            IAM_ROLE.max,
+        )
     }
 
-    /// A platform IAM role; `purpose` is `cluster`, `node` or `instance`.
+    /// A platform IAM role, `<workspace>-<env>-<purpose>-<region>` ([`shorten`]ed to the IAM
+    /// limit); `purpose` is `cluster`, `node` or `instance`.
     pub fn platform_role(&self, purpose: &str) -> String {
-        format!("{}-{purpose}", self.prefix())
+        shorten(
+            &format!("{}-{purpose}-{}", self.prefix(), self.region),
+            IAM_ROLE.max,
+        )
     }
 
-    /// The target group of one public port.
+    /// The IAM path of the pod roles, `/berth/<workspace>/<env>/<region>/pod/`: one pattern
+    /// (`role/berth/…/pod/*`) names them all however their names were shortened.
+    pub fn pod_role_path(&self) -> String {
+        format!(
+            "/berth/{}/{}/{}/pod/",
+            self.workspace, self.environment, self.region
+        )
+    }
+
+    /// The target group of one public port, `<workspace>-<env>-<workload>-<port>` ([`shorten`]ed
+    /// to the target group limit).
     pub fn target_group(&self, workload: &str, port: u16) -> String {
-        format!("{}-{workload}-{port}", self.prefix())
+        shorten(
+            &format!("{}-{workload}-{port}", self.prefix()),
+            TARGET_GROUP.max,
+        )
+    }
+
+    /// The shared load balancer, `<workspace>-<env>` ([`shorten`]ed to the load balancer
+    /// limit).
+    pub fn load_balancer(&self) -> String {
+        shorten(&self.prefix(), LOAD_BALANCER.max)
     }
 
     /// The log group of the workspace.
     pub fn log_group(&self) -> String {
         format!("/berth/{}/{}", self.workspace, self.environment)
+    }
+
+    /// The log group of the VPC's flow logs, apart from the workloads' logs.
+    pub fn flow_log_group(&self) -> String {
+        format!("{}/vpc-flow-logs", self.log_group())
     }
 
     /// An ECR repository the workspace owns.
@@ -229,14 +312,17 @@ const CLOUDFORMATION_STACK: Limit = Limit {
     what: "CloudFormation stack",
     max: 128,
 };
+/// Shortened with [`shorten`], never reported.
 const IAM_ROLE: Limit = Limit {
     what: "IAM role",
     max: 64,
 };
+/// Shortened with [`shorten`], never reported.
 const TARGET_GROUP: Limit = Limit {
     what: "target group",
     max: 32,
 };
+/// Shortened with [`shorten`], never reported.
 const LOAD_BALANCER: Limit = Limit {
     what: "load balancer",
     max: 32,
@@ -284,7 +370,7 @@ const PORT_NAME: Limit = Limit {
 
 /// Every physical name berth will generate for `workspace` on its target.
 pub fn generated_names(workspace: &Workspace) -> Vec<GeneratedName> {
-    let naming = Naming::new(&workspace.name.value, &workspace.environment.value);
+    let naming = Naming::of(workspace);
     let base = [
         (workspace.name.value.clone(), workspace.name.span),
         (
@@ -339,18 +425,6 @@ pub fn generated_names(workspace: &Workspace) -> Vec<GeneratedName> {
                 "<workspace>-<env>",
                 with(&[]),
             ));
-            names.push(name(
-                naming.platform_role("cluster"),
-                IAM_ROLE,
-                "<workspace>-<env>-cluster",
-                with(&[]),
-            ));
-            names.push(name(
-                naming.platform_role("node"),
-                IAM_ROLE,
-                "<workspace>-<env>-node",
-                with(&[]),
-            ));
         }
         if let crate::model::EksCluster::New { nodegroups, .. } = &workspace.eks.cluster {
             for group in nodegroups {
@@ -370,20 +444,6 @@ pub fn generated_names(workspace: &Workspace) -> Vec<GeneratedName> {
             "<workspace>-<env>",
             with(&[]),
         ));
-        names.push(name(
-            naming.prefix(),
-            LOAD_BALANCER,
-            "<workspace>-<env>",
-            with(&[]),
-        ));
-        if target == Target::Ecs {
-            names.push(name(
-                naming.platform_role("instance"),
-                IAM_ROLE,
-                "<workspace>-<env>-instance",
-                with(&[]),
-            ));
-        }
     }
     for workload in &workspace.workloads {
         names.extend(workload_names(
@@ -433,13 +493,6 @@ fn workload_names(
         if workload.kind == WorkloadKind::Job {
             names.push(name(wl.to_owned(), CRONJOB, "<job>"));
         }
-        if needs_pod_role(workload) {
-            names.push(name(
-                naming.workload_role(wl, "pod"),
-                IAM_ROLE,
-                "<workspace>-<env>-<workload>-pod",
-            ));
-        }
         for volume in &workload.volumes {
             let volume_sources = vec![
                 (volume.name.value.clone(), volume.name.span),
@@ -472,35 +525,6 @@ fn workload_names(
         ECS_NAME,
         "<workspace>-<env>-<workload>",
     ));
-    names.push(name(
-        naming.workload_role(wl, "task"),
-        IAM_ROLE,
-        "<workspace>-<env>-<workload>-task",
-    ));
-    names.push(name(
-        naming.workload_role(wl, "exec"),
-        IAM_ROLE,
-        "<workspace>-<env>-<workload>-exec",
-    ));
-    if workload.kind == WorkloadKind::Job {
-        names.push(name(
-            naming.workload_role(wl, "schedule"),
-            IAM_ROLE,
-            "<workspace>-<env>-<job>-schedule",
-        ));
-    }
-    for port in workload
-        .container
-        .ports
-        .iter()
-        .filter(|port| port.route.is_some())
-    {
-        names.push(name(
-            naming.target_group(wl, port.number.value),
-            TARGET_GROUP,
-            "<workspace>-<env>-<service>-<port>",
-        ));
-    }
     names
 }
 
@@ -546,11 +570,41 @@ mod tests {
 
     #[test]
     fn names_follow_their_patterns() {
-        let naming = Naming::new("shop", "prod");
+        let naming = Naming::new("shop", "prod", "eu-west-1");
         assert_eq!(naming.target_group("web", 8080), "shop-prod-web-8080");
-        assert_eq!(naming.workload_role("web", "task"), "shop-prod-web-task");
+        assert_eq!(
+            naming.workload_role("web", "task"),
+            "shop-prod-web-task-eu-west-1"
+        );
+        assert_eq!(naming.pod_role_path(), "/berth/shop/prod/eu-west-1/pod/");
         assert_eq!(naming.discovery_namespace(), "prod.shop.local");
         assert!(is_environment_variable("LOG_LEVEL"));
         assert!(!is_environment_variable("9LIVES"));
+    }
+
+    #[test]
+    fn long_names_are_shortened_to_their_limit_with_a_stable_hash() {
+        assert_eq!(shorten("short", 32), "short");
+        let long = "acme-storefront-production-web-frontend-8080";
+        let short = shorten(long, 32);
+        assert_eq!(short.len(), 32);
+        assert_eq!(short, shorten(long, 32), "deterministic");
+        assert!(short.starts_with("acme-storefront-product-"));
+        assert_ne!(
+            short,
+            shorten("acme-storefront-production-web-frontend-8081", 32)
+        );
+        // A cut that ends on `-` drops it: names must end alphanumeric.
+        let cut = shorten("abcdefghijklmnopqrstuv-wxyz-0123456789", 32);
+        assert!(cut.len() < 32 && !cut.contains("--"), "{cut}");
+        let naming = Naming::new("acme-storefront", "production", "ap-southeast-2");
+        let role = naming.workload_role("web-frontend-edge", "schedule");
+        assert_eq!(role.len(), 64, "{role}");
+        assert_ne!(
+            role,
+            Naming::new("acme-storefront", "production", "ap-southeast-1")
+                .workload_role("web-frontend-edge", "schedule"),
+            "another region, another role"
+        );
     }
 }

@@ -161,7 +161,7 @@ fn warn_kubernetes_workspace(workspace: &Workspace, diagnostics: &mut Diagnostic
             ));
         }
     }
-    let naming = crate::naming::Naming::new(&workspace.name.value, &workspace.environment.value);
+    let naming = crate::naming::Naming::of(workspace);
     if let Some(service) = workspace.workloads.iter().find(|workload| {
         workload.kind == WorkloadKind::Service && !workload.container.ports.is_empty()
     }) {

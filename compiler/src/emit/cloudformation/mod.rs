@@ -78,7 +78,7 @@ pub struct Context<'a> {
 impl<'a> Context<'a> {
     /// The shared facts of `workspace`.
     pub fn new(workspace: &'a Workspace) -> Self {
-        let naming = Naming::new(&workspace.name.value, &workspace.environment.value);
+        let naming = Naming::of(workspace);
         let assign_public_ip = match &workspace.network {
             Network::New { nat, .. } => !nat,
             Network::Existing {

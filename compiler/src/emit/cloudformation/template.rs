@@ -68,6 +68,19 @@ impl Template {
         self.outputs.insert(id.to_owned(), Value::Object(output));
     }
 
+    /// Sets the property `key` of the resource `id`, when it exists: for a property only some
+    /// callers of a shared builder add.
+    pub fn set_property(&mut self, id: &str, key: &str, value: Value) {
+        if let Some(properties) = self
+            .resources
+            .get_mut(id)
+            .and_then(|resource| resource.get_mut("Properties"))
+            .and_then(Value::as_object_mut)
+        {
+            properties.insert(key.to_owned(), value);
+        }
+    }
+
     /// Whether a resource with this logical id exists.
     pub fn has_resource(&self, id: &str) -> bool {
         self.resources.contains_key(id)

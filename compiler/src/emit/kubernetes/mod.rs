@@ -110,7 +110,7 @@ impl<'a> Context<'a> {
     fn new(workspace: &'a Workspace) -> Self {
         Self {
             workspace,
-            naming: Naming::new(&workspace.name.value, &workspace.environment.value),
+            naming: Naming::of(workspace),
             namespace: &workspace.eks.namespace.value,
             ingress_orders: crate::emit::route_ranks(workspace),
         }

@@ -34,7 +34,7 @@ fn reads_secrets(workload: &Workload) -> bool {
 /// The controller's role, trusted through Pod Identity for `external-secrets/external-secrets`,
 /// and its association, when any workload reads secrets; returns the role's ARN. The role may
 /// assume (and tag the session of: Pod Identity's session tags are transitive) the pod roles of
-/// this workspace and environment, named by the pattern `<workspace>-<environment>-*-pod` rather
+/// this workspace, environment and region, named by their IAM path (`role/berth/…/pod/*`) rather
 /// than listed, so its policy keeps one size however many workloads there are. Only the pod roles
 /// of workloads that read secrets trust this role, so only those can actually be assumed.
 pub(super) fn external_secrets(
@@ -46,8 +46,8 @@ pub(super) fn external_secrets(
         return None;
     }
     let pod_roles = sub(&format!(
-        "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role/{}",
-        context.naming.workload_role("*", "pod")
+        "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{}*",
+        context.naming.pod_role_path()
     ));
     role_trusting(
         template,
@@ -145,6 +145,7 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
         ],
         tags(workspace, Some(name)),
     );
+    template.set_property(POD_ROLE, "Path", json!(context.naming.pod_role_path()));
     association(
         context,
         &mut template,

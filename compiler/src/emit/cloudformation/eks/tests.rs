@@ -145,11 +145,11 @@ fn a_new_cluster_has_its_roles_node_groups_and_add_ons() {
     let roles = &template["Resources"];
     assert_eq!(
         roles["ClusterRole"]["Properties"]["RoleName"],
-        "shop-default-cluster"
+        "shop-default-cluster-eu-west-1"
     );
     assert_eq!(
         roles["NodeRole"]["Properties"]["RoleName"],
-        "shop-default-node"
+        "shop-default-node-eu-west-1"
     );
     let groups = resources_of(&template, "AWS::EKS::Nodegroup");
     assert_eq!(groups, ["NodegroupArm", "NodegroupGeneral"]);
@@ -289,7 +289,12 @@ fn each_workload_with_secrets_or_a_role_gets_a_pod_identity_stack() {
         );
         assert_eq!(
             stack["Resources"]["PodRole"]["Properties"]["RoleName"],
-            format!("shop-default-{workload}-pod")
+            format!("shop-default-{workload}-pod-eu-west-1")
+        );
+        assert_eq!(
+            stack["Resources"]["PodRole"]["Properties"]["Path"],
+            "/berth/shop/default/eu-west-1/pod/",
+            "the External Secrets controller names the pod roles by this path"
         );
         let association = &stack["Resources"]["PodIdentity"]["Properties"];
         assert_eq!(association["ClusterName"], shop_import("ClusterName"));
@@ -350,7 +355,7 @@ fn each_workload_with_secrets_or_a_role_gets_a_pod_identity_stack() {
         [0];
     assert_eq!(
         eso["Resource"],
-        json!({ "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/shop-default-*-pod" })
+        json!({ "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/berth/shop/default/eu-west-1/pod/*" })
     );
     let association = &roles["ExternalSecretsPodIdentity"]["Properties"];
     assert_eq!(association["Namespace"], "external-secrets");

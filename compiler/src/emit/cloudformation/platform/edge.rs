@@ -71,7 +71,7 @@ pub(super) fn load_balancer(
         LOAD_BALANCER,
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
         json!({
-            "Name": context.naming.prefix(),
+            "Name": context.naming.load_balancer(),
             "Type": "application",
             "Scheme": "internet-facing",
             "IpAddressType": "ipv4",
