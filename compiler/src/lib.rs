@@ -8,6 +8,8 @@
 //! - [`emit()`]: a valid workspace to CloudFormation (and, for eks, Kubernetes) artifacts and
 //!   the [`manifest::Manifest`] the runtime deploys from.
 //!
+//! - [`import`]: an ECS task definition, live ECS services or a Compose file to a workspace.
+//!
 //! Nothing here reads files, the environment or the network, and nothing prints.
 
 pub mod cron;
@@ -15,6 +17,7 @@ pub mod diagnostics;
 pub mod emit;
 pub mod fargate;
 mod format;
+pub mod import;
 mod interpolate;
 pub mod lower;
 pub mod manifest;

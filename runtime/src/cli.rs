@@ -36,6 +36,12 @@ pub enum Command {
         after_help = "Examples:\n  berth fmt\n  berth fmt shop.kdl --check\n  berth fmt shop.kdl --stdout"
     )]
     Fmt(FmtArgs),
+    /// Turn what already runs (an ECS task definition or a Compose file) into a workspace file
+    #[command(
+        subcommand,
+        after_help = "Examples:\n  berth import task-definition web.json > berth.kdl\n  aws ecs describe-task-definition --task-definition web | berth import task-definition - --out berth.kdl\n  berth import compose docker-compose.yml --profile debug --out berth.kdl\n\nWhat cannot be carried over becomes a `//` note beside the workload. Exit codes: 0 imported (the file checks clean), 1 the input cannot be imported or the file does not check clean, 2 usage or I/O error."
+    )]
+    Import(ImportSource),
     /// Print the machine-readable schema of the workspace language (JSON)
     #[command(after_help = "Example:\n  berth schema > berth.schema.json")]
     Schema,
@@ -120,6 +126,65 @@ pub struct FmtArgs {
     pub stdout: bool,
 }
 
+/// What `berth import` reads.
+#[derive(Debug, Subcommand)]
+pub enum ImportSource {
+    /// An ECS task definition: `aws ecs describe-task-definition` output or a registered task definition's JSON
+    #[command(
+        after_help = "Examples:\n  berth import task-definition web.json\n  aws ecs describe-task-definition --task-definition web:42 --include TAGS > web.json && berth import task-definition web.json --out berth.kdl"
+    )]
+    TaskDefinition(TaskDefinitionArgs),
+    /// A Compose file (Compose Specification), with its `.env` and `env_file`s
+    #[command(
+        after_help = "Examples:\n  berth import compose\n  berth import compose docker-compose.yml --profile worker --region eu-west-1 --out berth.kdl"
+    )]
+    Compose(ComposeArgs),
+}
+
+/// Flags every import takes.
+#[derive(Debug, Args)]
+pub struct ImportOutputArgs {
+    /// Write the workspace here instead of printing it; an existing file is kept unless `--force`
+    #[arg(long, value_name = "FILE")]
+    pub out: Option<PathBuf>,
+    /// Replace the `--out` file if it exists
+    #[arg(long, requires = "out")]
+    pub force: bool,
+    /// The workspace name (default: from the source)
+    #[arg(long)]
+    pub name: Option<String>,
+    /// The target to write (default: what the source ran on, else fargate)
+    #[arg(long, value_enum)]
+    pub target: Option<TargetArg>,
+    /// The AWS region to write (default: the source's, else `AWS_REGION`)
+    #[arg(long)]
+    pub region: Option<String>,
+}
+
+/// Flags of `berth import task-definition`.
+#[derive(Debug, Args)]
+pub struct TaskDefinitionArgs {
+    /// The task definition JSON file (`-` for standard input)
+    pub file: PathBuf,
+    /// Where and how to write.
+    #[command(flatten)]
+    pub output: ImportOutputArgs,
+}
+
+/// Flags of `berth import compose`.
+#[derive(Debug, Args)]
+pub struct ComposeArgs {
+    /// The Compose file
+    #[arg(default_value = "compose.yaml")]
+    pub file: PathBuf,
+    /// Include the services of this profile too; repeatable
+    #[arg(long = "profile", value_name = "NAME")]
+    pub profiles: Vec<String>,
+    /// Where and how to write.
+    #[command(flatten)]
+    pub output: ImportOutputArgs,
+}
+
 /// The `--target` values.
 #[derive(Clone, Copy, Debug, ValueEnum)]
 pub enum TargetArg {
@@ -129,6 +194,17 @@ pub enum TargetArg {
     Fargate,
     /// Kubernetes workloads on EKS
     Eks,
+}
+
+impl TargetArg {
+    /// The compiler's target.
+    pub const fn target(self) -> berth_compiler::model::Target {
+        match self {
+            Self::Ecs => berth_compiler::model::Target::Ecs,
+            Self::Fargate => berth_compiler::model::Target::Fargate,
+            Self::Eks => berth_compiler::model::Target::Eks,
+        }
+    }
 }
 
 /// The `--format` values.

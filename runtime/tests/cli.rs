@@ -322,3 +322,81 @@ fn build_for_eks_writes_manifests_with_their_substitutions() {
     );
     fs_err::remove_dir_all(&out).expect("cleanup");
 }
+
+#[test]
+fn import_prints_a_workspace_that_checks_clean() {
+    let output = berth()
+        .args([
+            "import",
+            "task-definition",
+            "tests/fixtures/import/task-web-envoy/task-definition.json",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(stdout.contains("service \"checkout\" {"), "{stdout}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("checks clean for fargate"), "{stderr}");
+}
+
+#[test]
+fn import_never_replaces_a_file_silently() {
+    let directory = std::env::temp_dir().join(format!("berth-import-{}", std::process::id()));
+    fs_err::create_dir_all(&directory).expect("creatable");
+    let out = directory.join("berth.kdl");
+    fs_err::write(&out, "// mine\n").expect("writable");
+    let compose = "tests/fixtures/import/compose-web-worker-db/compose.yaml";
+    let output = berth()
+        .args(["import", "compose", compose, "--out"])
+        .arg(&out)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("never replaces a file silently"));
+    assert_eq!(fs_err::read_to_string(&out).expect("readable"), "// mine\n");
+    berth()
+        .args(["import", "compose", compose, "--force", "--out"])
+        .arg(&out)
+        .assert()
+        .code(0);
+    let written = fs_err::read_to_string(&out).expect("readable");
+    assert!(written.contains("service \"web\" {"), "{written}");
+    berth().arg("check").arg(&out).assert().code(0);
+    fs_err::remove_dir_all(&directory).expect("removable");
+}
+
+#[test]
+fn import_refuses_input_that_is_not_a_task_definition() {
+    let directory = std::env::temp_dir().join(format!("berth-import-bad-{}", std::process::id()));
+    fs_err::create_dir_all(&directory).expect("creatable");
+    let broken = directory.join("broken.json");
+    fs_err::write(&broken, "{\n  \"family\": \"web\",\n  oops\n}\n").expect("writable");
+    let output = berth()
+        .args(["import", "task-definition"])
+        .arg(&broken)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("not JSON") && stderr.contains("line 3"),
+        "{stderr}"
+    );
+    fs_err::write(&broken, "{\"family\": \"web\"}").expect("writable");
+    let output = berth()
+        .args(["import", "task-definition"])
+        .arg(&broken)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no `containerDefinitions`"));
+    let output = berth()
+        .args(["import", "compose"])
+        .arg(&broken)
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("no `services:`"));
+    fs_err::remove_dir_all(&directory).expect("removable");
+}

@@ -208,3 +208,80 @@ pub fn checkov_failures(
         .filter_map(|check| check["check_id"].as_str().map(str::to_owned))
         .collect()
 }
+
+/// Every directory under `tests/fixtures/import` (sorted): one input to import each.
+pub fn import_cases() -> Vec<PathBuf> {
+    let mut cases: Vec<PathBuf> = fs_err::read_dir(root().join("tests/fixtures/import"))
+        .expect("the import corpus exists")
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|path| path.is_dir())
+        .collect();
+    cases.sort();
+    cases
+}
+
+/// The input file of an import case: `task-definition.json` or a Compose file.
+pub fn import_input(case: &Path) -> PathBuf {
+    [
+        "task-definition.json",
+        "compose.yaml",
+        "compose.yml",
+        "docker-compose.yml",
+        "docker-compose.yaml",
+    ]
+    .iter()
+    .map(|name| case.join(name))
+    .find(|path| path.is_file())
+    .unwrap_or_else(|| {
+        panic!(
+            "{} has no task-definition.json or compose file",
+            case.display()
+        )
+    })
+}
+
+/// Imports a case the way `berth import` does: the options from its optional `args` file
+/// (`--profile P`, `--target T`, `--name N`, `--region R`), and for Compose its `.env` and
+/// `env_file`s.
+pub fn import_case(
+    case: &Path,
+) -> Result<berth_compiler::import::Imported, berth_compiler::import::ImportError> {
+    use berth_compiler::import::{self, ComposeFiles, ImportOptions};
+    let input = import_input(case);
+    let text = fs_err::read_to_string(&input).expect("readable");
+    let mut options = ImportOptions::default();
+    if let Ok(args) = fs_err::read_to_string(case.join("args")) {
+        let words: Vec<&str> = args.split_whitespace().collect();
+        for pair in words.chunks(2) {
+            match pair {
+                ["--profile", value] => options.profiles.push((*value).to_owned()),
+                ["--target", value] => options.target = Target::from_name(value),
+                ["--name", value] => options.name = Some((*value).to_owned()),
+                ["--region", value] => options.region = Some((*value).to_owned()),
+                other => panic!("unknown import argument {other:?} in {}", case.display()),
+            }
+        }
+    }
+    let origin = format!(
+        "`{}`",
+        input.file_name().unwrap_or_default().to_string_lossy()
+    );
+    if input
+        .extension()
+        .is_some_and(|extension| extension == "json")
+    {
+        return import::task_definition(&text, &origin, &options);
+    }
+    let mut files = ComposeFiles {
+        directory: Some(case_name(case)),
+        dotenv: fs_err::read_to_string(case.join(".env")).ok(),
+        ..ComposeFiles::default()
+    };
+    for path in import::compose_env_files(&text) {
+        if let Ok(content) = fs_err::read_to_string(case.join(&path)) {
+            files.env_files.insert(path, content);
+        }
+    }
+    import::compose(&text, &origin, &files, &options)
+}

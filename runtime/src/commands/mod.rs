@@ -4,13 +4,13 @@ mod build;
 mod check;
 mod explain;
 mod fmt;
+mod import;
 
 use std::path::Path;
 
 use crate::cli::{Cli, Command, TargetArg, WorkspaceArgs};
 use crate::stdio;
 use berth_compiler::Options;
-use berth_compiler::model::Target;
 
 pub use explain::{DIAGNOSTICS_DOC, explanation};
 
@@ -21,6 +21,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Build(args) => build::run(&args),
         Command::Explain(args) => explain::run(&args),
         Command::Fmt(args) => fmt::run(&args),
+        Command::Import(source) => import::run(&source),
         Command::Schema => {
             let schema = berth_compiler::schema::to_json();
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
@@ -68,11 +69,7 @@ pub(crate) fn options(args: &WorkspaceArgs) -> Options {
     Options {
         environment: args.environment.clone(),
         vars: args.vars.clone(),
-        target: args.target.map(|target| match target {
-            TargetArg::Ecs => Target::Ecs,
-            TargetArg::Fargate => Target::Fargate,
-            TargetArg::Eks => Target::Eks,
-        }),
+        target: args.target.map(TargetArg::target),
         region,
     }
 }
