@@ -92,6 +92,23 @@ pub fn carries_setting(value: &Value) -> bool {
     }
 }
 
+/// `value` with every object's keys in sorted order, whichever order the JSON map keeps.
+fn sorted(value: &Value) -> Value {
+    match value {
+        Value::Object(object) => {
+            let mut keys: Vec<&String> = object.keys().collect();
+            keys.sort();
+            Value::Object(
+                keys.into_iter()
+                    .map(|key| (key.clone(), sorted(&object[key])))
+                    .collect(),
+            )
+        }
+        Value::Array(items) => Value::Array(items.iter().map(sorted).collect()),
+        other => other.clone(),
+    }
+}
+
 /// A scalar as text: strings as they are, numbers and booleans as written.
 pub fn scalar_text(value: &Value) -> Option<String> {
     match value {
@@ -111,12 +128,12 @@ pub fn integer(value: &Value) -> Option<u64> {
     }
 }
 
-/// A short rendering of a value for a note: strings as they are, other values as compact JSON,
-/// cut at 80 characters.
+/// A short rendering of a value for a note: strings as they are, other values as compact JSON
+/// with sorted keys, cut at 80 characters.
 pub fn brief(value: &Value) -> String {
     let text = match value {
         Value::String(text) => text.clone(),
-        other => other.to_string(),
+        other => sorted(other).to_string(),
     };
     match text.char_indices().nth(80) {
         Some((cut, _)) => format!("{}…", &text[..cut]),

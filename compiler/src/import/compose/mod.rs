@@ -250,11 +250,12 @@ fn define(draft: &mut Draft, variable: &str, value: Option<String>) {
 /// Notes for the top-level sections berth treats differently.
 fn top_level_notes(top: &mut Fields<'_>, declared: &Declared<'_>, notes: &mut Vec<String>) {
     if let Some(networks) = top.take("networks").and_then(Value::as_object) {
-        let custom: Vec<&str> = networks
+        let mut custom: Vec<&str> = networks
             .keys()
             .map(String::as_str)
             .filter(|name| *name != "default")
             .collect();
+        custom.sort_unstable();
         if !custom.is_empty() {
             notes.push(format!(
                 "networks {} are not carried over: every workload of a workspace shares one network and reaches the others by name",
@@ -262,7 +263,9 @@ fn top_level_notes(top: &mut Fields<'_>, declared: &Declared<'_>, notes: &mut Ve
             ));
         }
     }
-    for (name, volume) in declared.volumes.into_iter().flatten() {
+    let mut volumes: Vec<(&String, &Value)> = declared.volumes.into_iter().flatten().collect();
+    volumes.sort_by_key(|(name, _)| *name);
+    for (name, volume) in volumes {
         let mut fields = Fields::of(volume);
         if fields.boolean("external").unwrap_or(false) {
             notes.push(format!(
@@ -282,9 +285,11 @@ fn top_level_notes(top: &mut Fields<'_>, declared: &Declared<'_>, notes: &mut Ve
         notes.push("the values of the top-level `secrets` were not read (berth never copies a secret into a file): each service's secrets become SSM parameter references; store each value as its note says".to_owned());
     }
     if let Some(configs) = top.take("configs").and_then(Value::as_object) {
+        let mut names: Vec<&String> = configs.keys().collect();
+        names.sort();
         notes.push(format!(
             "configs {} are left out: berth mounts no files into containers; bake them into the image, or pass their content through `env` or a `secret`",
-            configs.keys().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
+            names.iter().map(|name| format!("`{name}`")).collect::<Vec<_>>().join(", ")
         ));
     }
     if let Some(include) = top.take("include") {

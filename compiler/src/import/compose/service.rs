@@ -370,6 +370,8 @@ fn leftovers(fields: &mut Fields<'_>, context: &ServiceContext<'_>, notes: &mut 
                 .collect(),
             _ => Vec::new(),
         };
+        let mut keys = keys;
+        keys.sort();
         if !keys.is_empty() {
             notes.push(format!(
                 "labels {} are left out: berth tags resources with the workspace's `tags`",
