@@ -45,6 +45,50 @@ pub enum Command {
     /// Print the machine-readable schema of the workspace language (JSON)
     #[command(after_help = "Example:\n  berth schema > berth.schema.json")]
     Schema,
+    /// Write a commented starter berth.kdl that checks clean; never overwrites a file
+    #[command(
+        after_help = "Examples:\n  berth init\n  berth init --target eks --region eu-west-1\n  berth init --image redis:7.4 --port 6379 --private\n  berth init --image ghcr.io/acme/mailer:1.0 services/mailer.kdl\n\nWith `--image` and no `--port` the workload is a `worker`. Exit codes: 0 written, 1 the\nvalues given do not make a valid workspace, 2 usage or I/O error (the file exists)."
+    )]
+    Init(InitArgs),
+    /// Print a shell completion script
+    #[command(
+        after_help = "Examples:\n  berth completions bash > ~/.local/share/bash-completion/completions/berth\n  berth completions zsh > \"${fpath[1]}/_berth\"\n  berth completions fish > ~/.config/fish/completions/berth.fish"
+    )]
+    Completions(CompletionsArgs),
+}
+
+/// Flags of `berth init`.
+#[derive(Debug, Args)]
+pub struct InitArgs {
+    /// Where to write the starter; an existing file is never overwritten
+    #[arg(default_value = "berth.kdl")]
+    pub file: PathBuf,
+    /// The backend to start with
+    #[arg(long, value_enum, default_value_t = TargetArg::Fargate)]
+    pub target: TargetArg,
+    /// The workspace name (default: the directory's name, as a DNS label)
+    #[arg(long, value_name = "NAME")]
+    pub name: Option<String>,
+    /// The AWS region (default: `AWS_REGION`, else us-east-1)
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Start from this container image instead of the sample web server
+    #[arg(long, value_name = "REF")]
+    pub image: Option<String>,
+    /// The port the image listens on; without it, an `--image` becomes a worker
+    #[arg(long, value_parser = clap::value_parser!(u16).range(1..))]
+    pub port: Option<u16>,
+    /// Keep the port inside the app instead of routing it from the load balancer
+    #[arg(long, requires = "port")]
+    pub private: bool,
+}
+
+/// Flags of `berth completions`.
+#[derive(Debug, Args)]
+pub struct CompletionsArgs {
+    /// The shell to complete in
+    #[arg(value_enum)]
+    pub shell: clap_complete::Shell,
 }
 
 /// What `check` (and later `build`, `plan`, `deploy`) read.
@@ -186,7 +230,7 @@ pub struct ComposeArgs {
 }
 
 /// The `--target` values.
-#[derive(Clone, Copy, Debug, ValueEnum)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, ValueEnum)]
 pub enum TargetArg {
     /// ECS on EC2 instances
     Ecs,

@@ -226,6 +226,8 @@ fn every_command_has_help_with_an_example() {
         vec!["explain", "--help"],
         vec!["fmt", "--help"],
         vec!["schema", "--help"],
+        vec!["init", "--help"],
+        vec!["completions", "--help"],
     ] {
         let text = stdout_of(berth().args(&command));
         assert!(

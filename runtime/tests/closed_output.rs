@@ -63,8 +63,9 @@ fn commands_that_print_to_stdout_end_quietly_when_it_is_closed() {
     let fmt_input = std::env::temp_dir().join(format!("berth-closed-{}.kdl", std::process::id()));
     fs_err::copy(root().join("examples/fargate-shop/berth.kdl"), &fmt_input).expect("copy");
     let fmt_input = fmt_input.to_string_lossy().into_owned();
-    let cases: [(&[&str], i32); 9] = [
+    let cases: [(&[&str], i32); 10] = [
         (&["schema"], 0),
+        (&["completions", "bash"], 0),
         (&["explain", "--list"], 0),
         (&["explain", "fargate-size"], 0),
         (
@@ -100,7 +101,10 @@ fn commands_that_print_to_stdout_end_quietly_when_it_is_closed() {
 fn commands_that_print_to_stderr_end_quietly_when_it_is_closed() {
     let out = std::env::temp_dir().join(format!("berth-closed-out-{}", std::process::id()));
     let out_text = out.to_string_lossy().into_owned();
-    let cases: [(&[&str], i32); 5] = [
+    let starter = out.with_extension("kdl");
+    let starter_text = starter.to_string_lossy().into_owned();
+    let cases: [(&[&str], i32); 6] = [
+        (&["init", &starter_text], 0),
         (&["check", "tests/fixtures/many-mistakes/berth.kdl"], 1),
         (&["check", "examples/fargate-shop/berth.kdl"], 0),
         (

@@ -2,9 +2,11 @@
 
 mod build;
 mod check;
+mod completions;
 mod explain;
 mod fmt;
 mod import;
+mod init;
 
 use std::path::Path;
 
@@ -22,6 +24,8 @@ pub fn run(cli: Cli) -> u8 {
         Command::Explain(args) => explain::run(&args),
         Command::Fmt(args) => fmt::run(&args),
         Command::Import(source) => import::run(&source),
+        Command::Init(args) => init::run(&args),
+        Command::Completions(args) => completions::run(&args),
         Command::Schema => {
             let schema = berth_compiler::schema::to_json();
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
