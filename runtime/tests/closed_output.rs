@@ -63,8 +63,18 @@ fn commands_that_print_to_stdout_end_quietly_when_it_is_closed() {
     let fmt_input = std::env::temp_dir().join(format!("berth-closed-{}.kdl", std::process::id()));
     fs_err::copy(root().join("examples/fargate-shop/berth.kdl"), &fmt_input).expect("copy");
     let fmt_input = fmt_input.to_string_lossy().into_owned();
-    let cases: [(&[&str], i32); 10] = [
+    let cases: [(&[&str], i32); 11] = [
         (&["schema"], 0),
+        (
+            &[
+                "import",
+                "task-definition",
+                "tests/fixtures/import/task-minimal-nginx/task-definition.json",
+                "--region",
+                "us-east-1",
+            ],
+            0,
+        ),
         (&["completions", "bash"], 0),
         (&["explain", "--list"], 0),
         (&["explain", "fargate-size"], 0),

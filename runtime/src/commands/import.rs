@@ -9,6 +9,7 @@ use berth_compiler::import::{self, ComposeFiles, ImportError, ImportOptions, Imp
 
 use crate::cli::{ComposeArgs, ImportOutputArgs, ImportSource, TaskDefinitionArgs};
 use crate::report::{Style, render_human};
+use crate::stdio;
 use crate::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 
 /// Runs one import.
@@ -73,7 +74,7 @@ fn read_input(path: &Path) -> Result<(String, String), u8> {
         return match std::io::stdin().read_to_string(&mut text) {
             Ok(_) => Ok((text, "standard input".to_owned())),
             Err(error) => {
-                eprintln!("error: cannot read standard input: {error}");
+                stdio::eprintln(&format!("error: cannot read standard input: {error}"));
                 Err(EXIT_USAGE)
             }
         };
@@ -109,22 +110,27 @@ pub(crate) fn finish(
     let imported = match imported {
         Ok(imported) => imported,
         Err(problem) => {
-            eprint!("{}", render_problem(&problem, origin, input));
+            stdio::eprint(&render_problem(&problem, origin, input));
             return EXIT_INVALID;
         }
     };
     match &output.out {
-        None => print!("{}", imported.source),
+        None => {
+            let printed = stdio::print(&imported.source);
+            if printed != EXIT_OK {
+                return printed;
+            }
+        }
         Some(path) => {
             if path.exists() && !output.force {
-                eprintln!(
+                stdio::eprintln(&format!(
                     "error: {} already exists; berth never replaces a file silently (pass --force to replace it, or choose another --out)",
                     path.display()
-                );
+                ));
                 return EXIT_USAGE;
             }
             if let Err(error) = fs_err::write(path, &imported.source) {
-                eprintln!("error: {error}");
+                stdio::eprintln(&format!("error: {error}"));
                 return EXIT_USAGE;
             }
         }
@@ -135,21 +141,21 @@ pub(crate) fn finish(
         .map_or_else(|| "berth.kdl".to_owned(), |path| path.display().to_string());
     let style = Style::for_terminal();
     let warnings = |diagnostics: &[berth_compiler::Diagnostic]| diagnostics.len();
-    eprintln!(
+    stdio::eprintln(&format!(
         "imported {} workload{} from {origin} with {} note{} on what could not be carried over",
         imported.workloads,
         if imported.workloads == 1 { "" } else { "s" },
         imported.notes,
         if imported.notes == 1 { "" } else { "s" },
-    );
+    ));
     if imported.is_clean() {
-        eprintln!(
+        stdio::eprintln(&format!(
             "it checks clean for {} ({} warnings) and eks ({} warnings); next: `berth check {written}`, then `berth port --from {} --to eks {written}`",
             imported.target.name(),
             warnings(&imported.diagnostics),
             warnings(&imported.eks_diagnostics),
             imported.target.name(),
-        );
+        ));
         return EXIT_OK;
     }
     let errors: Vec<berth_compiler::Diagnostic> = imported
@@ -159,11 +165,8 @@ pub(crate) fn finish(
         .filter(|diagnostic| diagnostic.severity() == berth_compiler::Severity::Error)
         .cloned()
         .collect();
-    eprint!(
-        "{}",
-        render_human(&errors, &written, &imported.source, style)
-    );
-    eprintln!("the imported file does not check clean yet; fix what is reported above");
+    stdio::eprint(&render_human(&errors, &written, &imported.source, style));
+    stdio::eprintln("the imported file does not check clean yet; fix what is reported above");
     EXIT_INVALID
 }
 
