@@ -1,5 +1,7 @@
 //! The fargate and eks builds of each example agree on every workload's image, ports, plain
-//! environment, secret names, replica bounds and resources, read back from the emitted artifacts.
+//! environment, secret names, replica bounds and resources, read back from the emitted artifacts;
+//! and the portability report (`berth port`) of every example and imported workspace lists
+//! exactly the approximations the eks build warns about, snapshotted for the examples.
 
 use std::collections::BTreeMap;
 
@@ -234,5 +236,88 @@ fn fargate_and_eks_builds_agree_on_every_workload() {
             "{}: fargate and eks disagree",
             case_name(&example)
         );
+    }
+}
+
+/// The target a workspace runs on before moving to eks: its own when ecs or fargate.
+fn origin(source: &str) -> Target {
+    let written = berth_compiler::check(source, &berth_compiler::Options::default())
+        .workspace
+        .map(|workspace| workspace.target.value);
+    if written == Some(Target::Ecs) {
+        Target::Ecs
+    } else {
+        Target::Fargate
+    }
+}
+
+/// Every approximation, unsupported setting and error `check --target eks` reports for `source`,
+/// by message, against the changes the portability report lists.
+fn assert_report_agrees_with_the_eks_checks(name: &str, source: &str) {
+    let options = berth_compiler::Options::default();
+    let report = berth_compiler::portability::report(source, &options, origin(source), Target::Eks)
+        .unwrap_or_else(|diagnostics| panic!("{name} is invalid: {diagnostics:#?}"));
+    let eks = berth_compiler::check(
+        source,
+        &berth_compiler::Options {
+            target: Some(Target::Eks),
+            ..berth_compiler::Options::default()
+        },
+    );
+    let mut warned: Vec<String> = eks
+        .diagnostics
+        .iter()
+        .filter(|diagnostic| {
+            diagnostic.severity() == berth_compiler::Severity::Error
+                || matches!(
+                    diagnostic.code,
+                    berth_compiler::Code::Approximated | berth_compiler::Code::Unsupported
+                )
+        })
+        .map(|diagnostic| diagnostic.message.clone())
+        .collect();
+    let mut listed: Vec<String> = report
+        .changes()
+        .into_iter()
+        .map(|change| change.message.clone())
+        .collect();
+    warned.sort();
+    listed.sort();
+    assert_eq!(
+        listed, warned,
+        "{name}: the report and the eks checks disagree"
+    );
+    assert!(!warned.is_empty(), "{name}: nothing to compare");
+}
+
+#[test]
+fn the_portability_report_lists_every_eks_approximation() {
+    for example in cases("examples") {
+        let source = fs_err::read_to_string(example.join("berth.kdl")).expect("readable");
+        assert_report_agrees_with_the_eks_checks(&case_name(&example), &source);
+    }
+    for case in berth_tests::import_cases() {
+        let imported = berth_tests::import_case(&case).expect("imports");
+        assert_report_agrees_with_the_eks_checks(&case_name(&case), &imported.source);
+    }
+}
+
+#[test]
+fn every_example_has_a_portability_report_snapshot() {
+    for example in cases("examples") {
+        let source = fs_err::read_to_string(example.join("berth.kdl")).expect("readable");
+        let report = berth_compiler::portability::report(
+            &source,
+            &berth_compiler::Options::default(),
+            origin(&source),
+            Target::Eks,
+        )
+        .expect("valid");
+        let text = berth::report::render_port(&report, "berth.kdl");
+        let mut settings = insta::Settings::clone_current();
+        settings.set_snapshot_path(example.join("snapshots"));
+        settings.set_prepend_module_to_snapshot(false);
+        settings.set_omit_expression(true);
+        settings.bind(|| insta::assert_snapshot!("port-eks", text));
     }
 }

@@ -119,6 +119,8 @@ codes! {
     NameTooLong = "name-too-long", Error;
     /// the chosen target can only approximate a setting
     Approximated = "approximated", Warning;
+    /// the chosen target cannot express a setting at all, so the build leaves it out
+    Unsupported = "unsupported", Warning;
 }
 
 impl Code {

@@ -8,6 +8,7 @@
 //! - [`emit()`]: a valid workspace to CloudFormation (and, for eks, Kubernetes) artifacts and
 //!   the [`manifest::Manifest`] the runtime deploys from.
 //!
+//! - [`portability`]: how a workspace on ECS maps onto EKS, per workload and setting.
 //! - [`import`]: an ECS task definition, live ECS services or a Compose file to a workspace.
 //!
 //! Nothing here reads files, the environment or the network, and nothing prints.
@@ -23,6 +24,7 @@ pub mod lower;
 pub mod manifest;
 pub mod model;
 pub mod naming;
+pub mod portability;
 pub mod schema;
 pub mod secret_ref;
 pub mod source;

@@ -42,6 +42,11 @@ pub enum Command {
         after_help = "Examples:\n  berth import task-definition web.json > berth.kdl\n  aws ecs describe-task-definition --task-definition web | berth import task-definition - --out berth.kdl\n  berth import compose docker-compose.yml --profile debug --out berth.kdl\n\nWhat cannot be carried over becomes a `//` note beside the workload. Exit codes: 0 imported (the file checks clean), 1 the input cannot be imported or the file does not check clean, 2 usage or I/O error."
     )]
     Import(ImportSource),
+    /// Report how a workspace on ECS or Fargate maps onto EKS, per workload and setting
+    #[command(
+        after_help = "Examples:\n  berth port --from fargate --to eks\n  berth port examples/ecs-ec2-app/berth.kdl --from ecs --format json\n  berth port --deny-lossy            # in CI: fail unless everything maps exactly\n\nEach setting maps exactly, approximately (with what changes) or not at all; the changes are the warnings `berth check --target eks` gives. Exit codes: 0 reported, 1 invalid for --from, or lossy with --deny-lossy, 2 usage or I/O error."
+    )]
+    Port(PortArgs),
     /// Print the machine-readable schema of the workspace language (JSON)
     #[command(after_help = "Example:\n  berth schema > berth.schema.json")]
     Schema,
@@ -168,6 +173,51 @@ pub struct FmtArgs {
     /// Print the formatted file instead of rewriting it
     #[arg(long)]
     pub stdout: bool,
+}
+
+/// Flags of `berth port`.
+#[derive(Debug, Args)]
+pub struct PortArgs {
+    /// The workspace file
+    #[arg(default_value = "berth.kdl")]
+    pub file: PathBuf,
+    /// The target it runs on now (default: the file's, when it is ecs or fargate)
+    #[arg(long, value_enum)]
+    pub from: Option<FromTarget>,
+    /// The target to move to
+    #[arg(long, value_enum, default_value_t = ToTarget::Eks)]
+    pub to: ToTarget,
+    /// Apply this environment overlay (`environment "NAME"` in the file)
+    #[arg(long = "env", value_name = "NAME")]
+    pub environment: Option<String>,
+    /// Set a variable for `{{KEY}}` expressions; repeatable, later wins
+    #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
+    pub vars: Vec<(String, String)>,
+    /// Override the file's AWS region (default: `AWS_REGION`, then the file)
+    #[arg(long)]
+    pub region: Option<String>,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Exit 1 if any setting maps less than exactly
+    #[arg(long)]
+    pub deny_lossy: bool,
+}
+
+/// The `--from` values of `berth port`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum FromTarget {
+    /// ECS on EC2 instances
+    Ecs,
+    /// ECS on Fargate
+    Fargate,
+}
+
+/// The `--to` values of `berth port`.
+#[derive(Clone, Copy, Debug, ValueEnum)]
+pub enum ToTarget {
+    /// Kubernetes workloads on EKS
+    Eks,
 }
 
 /// What `berth import` reads.

@@ -1,9 +1,11 @@
-//! Rendering diagnostics: miette's graphical report for people, the spec's JSON for machines.
+//! Rendering diagnostics (miette's graphical report for people, the spec's JSON for machines)
+//! and the portability report's table.
 
 use std::fmt::{self, Write as _};
 
 use berth_compiler::Severity;
 use berth_compiler::diagnostics::{Diagnostic, to_json};
+use berth_compiler::portability::{Mapping, Report};
 use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource};
 
 /// How to draw human output.
@@ -123,4 +125,80 @@ pub fn summary(diagnostics: &[Diagnostic], file: &str) -> String {
 pub fn render_json(diagnostics: &[Diagnostic], file: &str, source: &str) -> String {
     let value = to_json(diagnostics, file, source);
     serde_json::to_string_pretty(&value).unwrap_or_else(|_| "{\"diagnostics\": []}".to_owned())
+}
+
+/// The report as a table: one block per workload, one line per setting, each change and its
+/// help below the setting it concerns.
+pub fn render_port(report: &Report, file: &str) -> String {
+    let mut output = String::new();
+    let environment = if report.environment == "default" {
+        String::new()
+    } else {
+        format!(", environment {}", report.environment)
+    };
+    let _ = writeln!(
+        output,
+        "{} → {}: workspace `{}` ({file}{environment})",
+        report.from, report.to, report.workspace
+    );
+    let width = report
+        .groups
+        .iter()
+        .flat_map(|group| &group.settings)
+        .map(|setting| setting.setting.chars().count())
+        .max()
+        .unwrap_or(0)
+        .min(28);
+    for group in &report.groups {
+        let _ = writeln!(output, "\n{} {}", group.kind, group.name);
+        for setting in &group.settings {
+            let _ = writeln!(
+                output,
+                "  {:<width$}  {}",
+                setting.setting,
+                setting.mapping.describe()
+            );
+            for change in &setting.changes {
+                // A change that concerns several settings (every secret of a workload) is
+                // spelled out at the first of them.
+                let first = group
+                    .settings
+                    .iter()
+                    .find(|earlier| earlier.changes.contains(change))
+                    .filter(|earlier| earlier.setting != setting.setting);
+                if let Some(first) = first {
+                    let _ = writeln!(
+                        output,
+                        "  {:<width$}    - as for `{}` above",
+                        "", first.setting
+                    );
+                    continue;
+                }
+                let _ = writeln!(output, "  {:<width$}    - {}", "", change.message);
+                if let Some(help) = &change.help {
+                    let _ = writeln!(output, "  {:<width$}      help: {help}", "");
+                }
+            }
+        }
+    }
+    let summary = report.summary;
+    let total = summary.exact + summary.approximate + summary.unsupported;
+    let _ = writeln!(
+        output,
+        "\n{total} settings: {} exact, {} approximate, {} not at all",
+        summary.exact, summary.approximate, summary.unsupported
+    );
+    if report
+        .groups
+        .iter()
+        .flat_map(|group| &group.settings)
+        .any(|setting| setting.mapping == Mapping::Unsupported)
+    {
+        let _ = writeln!(
+            output,
+            "settings that do not map are left out of the {} build, or stop it: see the changes above",
+            report.to
+        );
+    }
+    output
 }

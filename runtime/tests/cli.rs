@@ -402,3 +402,44 @@ fn import_refuses_input_that_is_not_a_task_definition() {
     assert!(String::from_utf8_lossy(&output.stderr).contains("no `services:`"));
     fs_err::remove_dir_all(&directory).expect("removable");
 }
+
+#[test]
+fn port_reports_every_setting_and_denies_lossy_moves_on_request() {
+    let output = berth()
+        .args([
+            "port",
+            "examples/fargate-shop/berth.kdl",
+            "--format",
+            "json",
+        ])
+        .output()
+        .expect("runs");
+    assert_eq!(output.status.code(), Some(0));
+    let report: serde_json::Value = serde_json::from_slice(&output.stdout).expect("JSON");
+    assert_eq!(report["from"], "fargate");
+    assert_eq!(report["to"], "eks");
+    assert_eq!(report["groups"][0]["name"], "web");
+    assert!(
+        report["summary"]["unsupported"].as_u64() >= Some(1),
+        "{report:#}"
+    );
+    let human = berth()
+        .args(["port", "examples/fargate-shop/berth.kdl"])
+        .output()
+        .expect("runs");
+    let table = String::from_utf8_lossy(&human.stdout);
+    assert!(
+        table.contains("replicas") && table.contains("not at all"),
+        "{table}"
+    );
+    let denied = berth()
+        .args(["port", "examples/fargate-shop/berth.kdl", "--deny-lossy"])
+        .output()
+        .expect("runs");
+    assert_eq!(denied.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&denied.stderr).contains("--deny-lossy"));
+    berth()
+        .args(["port", "tests/fixtures/many-mistakes/berth.kdl"])
+        .assert()
+        .code(1);
+}

@@ -246,11 +246,37 @@ fn warn_kubernetes_approximations(workload: &Workload, diagnostics: &mut Diagnos
         ..
     } = &workload.replicas
     {
+        diagnostics.push(
+            Diagnostic::new(Code::Unsupported, "request-count autoscaling has no built-in Kubernetes metric", requests.span, "left out on eks")
+                .with_help("the HorizontalPodAutoscaler scales on cpu and memory only, so this target is left out of the eks build; scale on `cpu` or `memory` to keep autoscaling"),
+        );
+    }
+    for port in &workload.container.ports {
+        let Some(route) = &port.route else { continue };
         diagnostics.push(approximated(
-            requests.span,
-            "request-count autoscaling has no built-in Kubernetes metric".to_owned(),
-            "the HorizontalPodAutoscaler scales on cpu and memory only; this target is ignored on eks",
+            route.span,
+            format!("public port {} of `{}` is served through an Ingress, on a load balancer the AWS Load Balancer Controller creates", port.number.value, workload.name.value),
+            "its DNS name differs from the ECS load balancer's, and the routing rules become Ingress paths in one group: move DNS, or shift traffic gradually with weighted target groups (docs/migration.md)",
         ));
+    }
+    let secrets: Vec<&crate::model::Secret> = workload
+        .containers()
+        .flat_map(|container| &container.secrets)
+        .collect();
+    if let Some((first, others)) = secrets.split_first() {
+        let mut diagnostic = approximated(
+            first.name.span,
+            format!(
+                "the secrets of `{}` are copied into the Kubernetes Secret `{}` by the External Secrets Operator",
+                workload.name.value,
+                crate::naming::Naming::kubernetes_secret(&workload.name.value)
+            ),
+            "the cluster then holds the values (whoever may read Secrets in the namespace can read them); a change reaches the Secret within an hour and the pods when they next start",
+        );
+        for other in others {
+            diagnostic = diagnostic.with_label(other.name.span, "also copied");
+        }
+        diagnostics.push(diagnostic);
     }
     if workload.kind == WorkloadKind::Job && workload.retries.value > 0 {
         diagnostics.push(approximated(

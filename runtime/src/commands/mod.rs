@@ -7,6 +7,7 @@ mod explain;
 mod fmt;
 mod import;
 mod init;
+mod port;
 
 use std::path::Path;
 
@@ -26,6 +27,7 @@ pub fn run(cli: Cli) -> u8 {
         Command::Import(source) => import::run(&source),
         Command::Init(args) => init::run(&args),
         Command::Completions(args) => completions::run(&args),
+        Command::Port(args) => port::run(&args),
         Command::Schema => {
             let schema = berth_compiler::schema::to_json();
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default();
