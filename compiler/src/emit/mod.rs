@@ -9,6 +9,7 @@
 //!   manifests.
 
 pub mod cloudformation;
+pub mod contract;
 pub mod kubernetes;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -210,8 +211,7 @@ fn substitutions(files: &[Artifact]) -> Result<Vec<Substitution>, EmitError> {
     let keys: BTreeSet<&str> = files
         .iter()
         .filter(|file| file.kind == ArtifactKind::Kubernetes)
-        .flat_map(|file| file.content.split("${berth:").skip(1))
-        .filter_map(|rest| rest.split_once('}').map(|(key, _)| key))
+        .flat_map(|file| contract::placeholder_keys(&file.content))
         .collect();
     keys.into_iter()
         .map(|key| {
@@ -223,7 +223,7 @@ fn substitutions(files: &[Artifact]) -> Result<Vec<Substitution>, EmitError> {
                 .collect();
             match stacks.as_slice() {
                 [stack] => Ok(Substitution {
-                    placeholder: format!("${{berth:{key}}}"),
+                    placeholder: contract::placeholder(key),
                     stack: (*stack).to_owned(),
                     output: key.to_owned(),
                 }),

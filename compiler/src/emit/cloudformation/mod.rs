@@ -190,7 +190,7 @@ pub fn pod_identity_file(workload: &Workload) -> String {
 
 /// Every CloudFormation artifact of an `eks` workspace: the platform stack (order 0), then the
 /// Pod Identity stack of each workload that needs a pod role (order
-/// [`eks::POD_IDENTITY_ORDER`]), which import only from the platform. The Kubernetes manifests
+/// [`crate::emit::contract::POD_IDENTITY_ORDER`]), which import only from the platform. The Kubernetes manifests
 /// come after all of them.
 pub fn emit_eks(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> {
     let context = Context::new(workspace);
@@ -198,7 +198,7 @@ pub fn emit_eks(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> 
         &eks::eks_platform_stack(&context),
         "platform",
         context.platform_stack.clone(),
-        0,
+        crate::emit::contract::PLATFORM_ORDER,
         format,
     )];
     for workload in &workspace.workloads {
@@ -207,7 +207,7 @@ pub fn emit_eks(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> 
                 &template,
                 &pod_identity_file(workload),
                 context.naming.workload_stack(&workload.name.value),
-                eks::POD_IDENTITY_ORDER,
+                crate::emit::contract::POD_IDENTITY_ORDER,
                 format,
             ));
         }

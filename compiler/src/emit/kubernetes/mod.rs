@@ -8,7 +8,7 @@
 //! applying. Every manifest is applied after every stack.
 //!
 //! - [`emit_kubernetes`]: every manifest file of an `eks` workspace.
-//! - `namespace.yaml` (order [`NAMESPACE_ORDER`]): the namespace, and the EFS storage class when
+//! - `namespace.yaml` (order [`NAMESPACE_ORDER`], from [`crate::emit::contract`]): the namespace, and the EFS storage class when
 //!   a volume exists.
 //! - `<kind>-<name>.yaml` ([`NAMESPACE_ORDER`] + the workload's deploy order): its service
 //!   account, secret stores and external secret, volume claims, `Deployment` or `CronJob`,
@@ -32,31 +32,10 @@ use serde::Serialize;
 use serde_json::Value;
 
 use super::{Artifact, ArtifactKind, deploy_orders};
-use crate::emit::cloudformation::eks::POD_IDENTITY_ORDER;
-use crate::emit::cloudformation::logical_id;
+use crate::emit::contract::platform::FILE_SYSTEM;
+use crate::emit::contract::{NAMESPACE_ORDER, placeholder};
 use crate::model::{Workload, Workspace};
 use crate::naming::Naming;
-
-/// The deploy order of `namespace.yaml`: after the platform stack (0) and the Pod Identity stacks
-/// ([`POD_IDENTITY_ORDER`]). Each workload's file follows at this order plus its deploy order.
-pub const NAMESPACE_ORDER: u32 = POD_IDENTITY_ORDER + 1;
-
-/// The placeholder for the stack output `output_key`.
-pub fn placeholder(output_key: &str) -> String {
-    format!("${{berth:{output_key}}}")
-}
-
-/// The output key of a workload's pod role ARN in its Pod Identity stack.
-pub fn pod_role_output(workload: &str) -> String {
-    logical_id(&["PodRole", workload, "Arn"])
-}
-
-/// The output key of the EFS file system id in the eks platform stack.
-pub const FILE_SYSTEM_OUTPUT: &str = "FileSystemId";
-
-/// The output key of the account's ECR registry host (`<account>.dkr.ecr.<region>.<suffix>`) in
-/// the eks platform stack; images of owned repositories are pulled from it.
-pub const ECR_REGISTRY_OUTPUT: &str = "EcrRegistry";
 
 /// The label every object carries with its workload's name.
 const NAME_LABEL: &str = "app.kubernetes.io/name";
@@ -198,7 +177,7 @@ fn namespace_documents(context: &Context<'_>) -> Vec<Value> {
     if any_volume {
         let parameters = BTreeMap::from([
             ("provisioningMode".to_owned(), "efs-ap".to_owned()),
-            ("fileSystemId".to_owned(), placeholder(FILE_SYSTEM_OUTPUT)),
+            ("fileSystemId".to_owned(), placeholder(FILE_SYSTEM)),
             ("directoryPerms".to_owned(), "700".to_owned()),
         ]);
         let storage_class = StorageClass {

@@ -14,7 +14,9 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use k8s_openapi::apimachinery::pkg::util::intstr::IntOrString;
 
 use super::secrets::Plan;
-use super::{Context, ECR_REGISTRY_OUTPUT, count, placeholder, seconds};
+use super::{Context, count, seconds};
+use crate::emit::contract::placeholder;
+use crate::emit::contract::platform::ECR_REGISTRY;
 use crate::model::{self, Image, Workload};
 use crate::naming::Naming;
 use crate::units;
@@ -202,7 +204,7 @@ fn image(context: &Context<'_>, image: &Image) -> String {
         Image::Reference(reference) => reference.clone(),
         Image::Repository { repository, tag } => format!(
             "{}/{}:{tag}",
-            placeholder(ECR_REGISTRY_OUTPUT),
+            placeholder(ECR_REGISTRY),
             context.naming.ecr_repository(&repository.value)
         ),
     }

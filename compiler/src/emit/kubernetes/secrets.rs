@@ -10,7 +10,8 @@ use std::collections::BTreeMap;
 
 use serde_json::{Map, Value, json};
 
-use super::{Context, placeholder, pod_role_output};
+use super::Context;
+use crate::emit::contract::{placeholder, pod_role_output};
 use crate::model::{SecretSource, Workload};
 use crate::naming::Naming;
 

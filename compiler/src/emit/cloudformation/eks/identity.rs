@@ -9,10 +9,11 @@
 
 use serde_json::{Value, json};
 
-use super::{CLUSTER_NAME_OUTPUT, Cluster, EXTERNAL_SECRETS_ROLE_OUTPUT, pod_identity_trust};
+use super::{Cluster, pod_identity_trust};
 use crate::emit::cloudformation::workload::iam::{allow, role_trusting, secret_resource, unique};
 use crate::emit::cloudformation::{Context, Template, attribute, sub, tags};
-use crate::emit::kubernetes::{FILE_SYSTEM_OUTPUT, pod_role_output};
+use crate::emit::contract::platform as outputs;
+use crate::emit::contract::pod_role_output;
 use crate::model::{SecretSource, Workload};
 use crate::naming::needs_pod_role;
 
@@ -97,7 +98,7 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
     {
         statements.push(json!({
             "Effect": "Allow",
-            "Principal": { "AWS": context.import(EXTERNAL_SECRETS_ROLE_OUTPUT) },
+            "Principal": { "AWS": context.import(outputs::EXTERNAL_SECRETS_ROLE) },
             "Action": ["sts:AssumeRole", "sts:TagSession"],
         }));
     }
@@ -128,7 +129,7 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
             ],
             vec![json!({ "Fn::Sub": [
                 "arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:file-system/${FileSystem}",
-                { "FileSystem": context.import(FILE_SYSTEM_OUTPUT) },
+                { "FileSystem": context.import(outputs::FILE_SYSTEM) },
             ] })],
         ));
     }
@@ -149,7 +150,7 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
     association(
         context,
         &mut template,
-        &context.import(CLUSTER_NAME_OUTPUT),
+        &context.import(outputs::CLUSTER_NAME),
         POD_IDENTITY,
         (namespace, name),
         POD_ROLE,

@@ -1,6 +1,6 @@
 //! The CloudFormation of the `eks` target: the platform stack, with everything the Kubernetes
 //! manifests of one workspace and environment share, and one Pod Identity stack per workload
-//! that needs a pod role ([`pod_identity_stack`], deployed at [`POD_IDENTITY_ORDER`]). The
+//! that needs a pod role ([`pod_identity_stack`], deployed at [`crate::emit::contract::POD_IDENTITY_ORDER`]). The
 //! manifests read both kinds of stack's outputs through `${berth:<OutputKey>}` placeholders (see
 //! [`crate::emit::kubernetes`]); the platform exports, as `<platform stack>-<Key>`, what the Pod
 //! Identity stacks import: the cluster name, the External Secrets controller's role ARN and the
@@ -32,24 +32,13 @@ use super::platform::network::{self, SubnetRoles};
 use super::platform::storage::{self, Mounts};
 use super::platform::{Network, firewall};
 use super::{Context, Template, attribute, reference, sub};
-use crate::emit::kubernetes::{ECR_REGISTRY_OUTPUT, FILE_SYSTEM_OUTPUT};
+use crate::emit::contract::platform::{
+    CLUSTER_NAME, CLUSTER_SECURITY_GROUP_PARAMETER, ECR_REGISTRY, EXTERNAL_SECRETS_ROLE,
+    FILE_SYSTEM, VPC_ID,
+};
 use crate::model::EksCluster;
 
 pub use identity::pod_identity_stack;
-
-/// The deploy order of the Pod Identity stacks: after the platform stack (0), before the
-/// Kubernetes manifests.
-pub const POD_IDENTITY_ORDER: u32 = 1;
-
-/// The output and export key of the cluster name.
-pub const CLUSTER_NAME_OUTPUT: &str = "ClusterName";
-/// The output and export key of the External Secrets controller's role ARN; only when a
-/// workload reads secrets.
-pub const EXTERNAL_SECRETS_ROLE_OUTPUT: &str = "ExternalSecretsRoleArn";
-/// The output key of the VPC id (the AWS Load Balancer Controller's `vpcId`).
-pub const VPC_ID_OUTPUT: &str = "VpcId";
-/// The parameter an existing cluster's security group is passed in by.
-pub const CLUSTER_SECURITY_GROUP_PARAMETER: &str = "ClusterSecurityGroupId";
 
 const FILE_SYSTEM_GROUP: &str = "FileSystemSecurityGroup";
 /// The NFS port.
@@ -94,27 +83,17 @@ pub fn eks_platform_stack(context: &Context<'_>) -> Template {
     let file_system = (!context.volumes.is_empty())
         .then(|| volumes(context, &mut template, &encryption, &network, &cluster));
     let external_secrets = identity::external_secrets(context, &mut template, &cluster);
-    export(
-        context,
-        &mut template,
-        CLUSTER_NAME_OUTPUT,
-        cluster.name.clone(),
-    );
+    export(context, &mut template, CLUSTER_NAME, cluster.name.clone());
     if let Some(role) = external_secrets {
-        export(context, &mut template, EXTERNAL_SECRETS_ROLE_OUTPUT, role);
+        export(context, &mut template, EXTERNAL_SECRETS_ROLE, role);
     }
     if let Some(file_system) = file_system {
-        export(
-            context,
-            &mut template,
-            FILE_SYSTEM_OUTPUT,
-            reference(file_system),
-        );
+        export(context, &mut template, FILE_SYSTEM, reference(file_system));
     }
-    template.output(VPC_ID_OUTPUT, network.vpc.clone(), None);
+    template.output(VPC_ID, network.vpc.clone(), None);
     if !context.repositories.is_empty() {
         template.output(
-            ECR_REGISTRY_OUTPUT,
+            ECR_REGISTRY,
             sub("${AWS::AccountId}.dkr.ecr.${AWS::Region}.${AWS::URLSuffix}"),
             None,
         );

@@ -7,11 +7,11 @@ use std::path::Path;
 use serde_json::{Value, json};
 
 use super::cluster::ami_type;
-use super::{
-    CLUSTER_SECURITY_GROUP_PARAMETER, POD_IDENTITY_ORDER, eks_platform_stack, pod_identity_stack,
-};
+use super::{eks_platform_stack, pod_identity_stack};
 use crate::emit::cloudformation::{Context, platform};
-use crate::emit::kubernetes::{self, NAMESPACE_ORDER, pod_role_output};
+use crate::emit::contract::platform::CLUSTER_SECURITY_GROUP_PARAMETER;
+use crate::emit::contract::{NAMESPACE_ORDER, POD_IDENTITY_ORDER, pod_role_output};
+use crate::emit::kubernetes;
 use crate::emit::{ArtifactKind, Artifacts, TemplateFormat, emit};
 use crate::model::{Target, Workspace};
 
