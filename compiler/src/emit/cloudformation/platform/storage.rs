@@ -106,7 +106,7 @@ pub(crate) fn repositories(
     template: &mut Template,
     encryption: &Encryption,
 ) {
-    let lifecycle = json!({
+    let mut lifecycle = json!({
         "rules": [{
             "rulePriority": 1,
             "description": format!("keep the last {KEPT_IMAGES} images"),
@@ -118,6 +118,9 @@ pub(crate) fn repositories(
             "action": { "type": "expire" },
         }],
     });
+    // Serialised into a string, so sorted here: the output must not depend on whether another
+    // crate in the build turns on serde_json's `preserve_order`.
+    lifecycle.sort_all_objects();
     let mut used = BTreeSet::new();
     for repository in &context.repositories {
         let id = unique_id(&mut used, &logical_id(&["Repository", repository]));
