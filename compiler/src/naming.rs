@@ -355,6 +355,10 @@ const LABEL_VALUE: Limit = Limit {
     what: "Kubernetes label value",
     max: 63,
 };
+const NAMESPACE: Limit = Limit {
+    what: "Kubernetes namespace",
+    max: 63,
+};
 const CRONJOB: Limit = Limit {
     what: "Kubernetes CronJob",
     max: 52,
@@ -418,6 +422,15 @@ pub fn generated_names(workspace: &Workspace) -> Vec<GeneratedName> {
             "<workspace>",
             with(&[]),
         ));
+        // A namespace written in the file is checked as a name; the default is built here.
+        if workspace.eks.namespace.span == Span::default() {
+            names.push(name(
+                workspace.eks.namespace.value.clone(),
+                NAMESPACE,
+                "<workspace>-<env>",
+                with(&[]),
+            ));
+        }
         if matches!(workspace.eks.cluster, crate::model::EksCluster::New { .. }) {
             names.push(name(
                 naming.prefix(),

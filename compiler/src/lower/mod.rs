@@ -3,6 +3,7 @@
 //! report what a value means (units, references, forms), and skip values shape already rejected.
 
 mod entries;
+mod environments;
 mod overlay;
 mod shape;
 mod workload;

@@ -3,6 +3,9 @@
 //! Maps (`env`, `vars`) merge by key; nodes unique by name (`secret`, `port`, `volume`,
 //! `sidecar`) are replaced by name or added; every other node (`cpu`, `image`, `replicas`,
 //! `health`, `role`, `depends-on`, …) replaces the base node whole.
+//!
+//! Of the workspace's own nodes, an environment may change `network` and `domain` (replaced
+//! whole) and `eks` (merged by child, see [`overlay_workspace`]).
 
 use kdl::{KdlNode, KdlValue};
 
@@ -95,6 +98,64 @@ pub fn merge<'a>(base: &Tree<'a>, overlay: &Tree<'a>, schema: &'static Node) -> 
                     None => merged.children.push(change.clone()),
                 }
             }
+        }
+    }
+    merged
+}
+
+/// The children of `eks` that describe a cluster berth creates, and those that describe an
+/// existing one: an environment that writes one kind drops the base's other kind, so a base that
+/// creates a cluster and an environment that deploys onto an existing one (or the reverse) merge
+/// into one valid form.
+const NEW_CLUSTER_ONLY: &[&str] = &["version", "nodegroup", "admins", "public-access"];
+const EXISTING_CLUSTER_ONLY: &[&str] = &["cluster", "external-secrets-role"];
+
+/// The workspace node with the environment's `network`, `domain` and `eks` laid over it; its
+/// other children (`target`, `region`, `vars`, workloads) are read elsewhere. `network` and
+/// `domain` replace the base's whole; `eks` merges by child, `nodegroup` by name.
+pub fn overlay_workspace<'a>(workspace: &Tree<'a>, environment: &Tree<'a>) -> Tree<'a> {
+    let mut merged = workspace.clone();
+    for change in &environment.children {
+        match change.name() {
+            "network" | "domain" => {
+                replace_or_push(&mut merged.children, change, |existing| {
+                    existing.name() == change.name()
+                });
+            }
+            "eks" => {
+                let Some(index) = merged
+                    .children
+                    .iter()
+                    .rposition(|existing| existing.name() == "eks")
+                else {
+                    merged.children.push(change.clone());
+                    continue;
+                };
+                let mut base = merged.children[index].clone();
+                let writes = |names: &[&str]| {
+                    change
+                        .children
+                        .iter()
+                        .any(|child| names.contains(&child.name()))
+                };
+                let dropped: &[&str] = if writes(&["cluster"]) {
+                    NEW_CLUSTER_ONLY
+                } else if writes(&["version", "nodegroup"]) {
+                    EXISTING_CLUSTER_ONLY
+                } else {
+                    &[]
+                };
+                base.children
+                    .retain(|child| !dropped.contains(&child.name()));
+                let schema = crate::schema::ROOT
+                    .child("workspace")
+                    .and_then(|workspace| workspace.child("eks"));
+                merged.children[index] = match schema {
+                    Some(schema) => merge(&base, change, schema),
+                    None => change.clone(),
+                };
+            }
+            _ => {}
         }
     }
     merged

@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use kdl::{KdlDocument, KdlNode};
 
 use super::entries::{argument, name_span, property};
-use super::overlay::{Tree, merge};
+use super::overlay::{Tree, merge, overlay_workspace};
 use super::{Lowerer, Options, Selected};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::interpolate::Interpolator;
@@ -14,6 +14,7 @@ use crate::model::{
     Domain, EcsCapacity, EksCluster, EksSettings, Network, Nodegroup, Target, WorkloadKind,
     Workspace,
 };
+use crate::naming::Naming;
 use crate::schema;
 use crate::source::{Span, Spanned};
 
@@ -45,10 +46,21 @@ impl Lowerer<'_> {
         values.insert("region".into(), region.value.clone());
         self.interpolator = Interpolator::new(values);
 
-        let network = self.network(tree.child("network"));
+        // An environment may change the network, the domain and the cluster settings.
+        let settings = overlay
+            .as_ref()
+            .map_or_else(|| tree.clone(), |overlay| overlay_workspace(&tree, overlay));
+        let network = self.network(settings.child("network"));
         let ecs = self.ecs(tree.child("ecs"));
-        let eks = self.eks(tree.child("eks"), &name);
-        let domain = tree.child("domain").and_then(|domain| self.domain(domain));
+        let default_namespace =
+            Naming::new(&name.value, &environment.name.value, &region.value).prefix();
+        let eks = self.eks(settings.child("eks"), default_namespace);
+        let domain = settings
+            .child("domain")
+            .and_then(|domain| self.domain(domain));
+        if target.value == Target::Eks {
+            self.check_shared_namespaces(document, &tree, &environment);
+        }
         let tags = self.map(tree.child("tags"));
         let workloads = self.workloads(document, overlay.as_ref());
         if workloads.is_empty()
@@ -280,11 +292,13 @@ impl Lowerer<'_> {
         }
     }
 
-    fn eks(&mut self, tree: Option<&Tree<'_>>, workspace: &Spanned<String>) -> EksSettings {
+    /// The `eks` block; without `namespace`, the workloads go into `default_namespace`
+    /// (`<workspace>-<env>`, with an empty span), so environments never share one by default.
+    fn eks(&mut self, tree: Option<&Tree<'_>>, default_namespace: String) -> EksSettings {
         let namespace = tree
             .and_then(|tree| tree.child("namespace"))
             .and_then(|namespace| self.name(namespace.node))
-            .unwrap_or_else(|| workspace.clone());
+            .unwrap_or_else(|| Spanned::new(default_namespace, Span::default()));
         if let Some(existing) = tree.and_then(|tree| self.child_text(tree, "cluster")) {
             if let Some(tree) = tree {
                 for conflicting in ["version", "nodegroup"] {

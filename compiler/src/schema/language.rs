@@ -149,7 +149,7 @@ static EKS_VERSION: Node = single(
 );
 static NAMESPACE: Node = single(
     "namespace",
-    "the Kubernetes namespace (default: the workspace name)",
+    "the Kubernetes namespace (default: `<workspace>-<env>`)",
     &NAME,
 );
 static NODEGROUP: Node = Node {
@@ -532,7 +532,9 @@ static JOB: Node = workload!(
 static ENVIRONMENT: Node = Node {
     occurs: Occurs::KeyedByName,
     children: Children::Nodes {
-        nodes: &[&TARGET, &REGION, &VARS, &SERVICE, &WORKER, &JOB],
+        nodes: &[
+            &TARGET, &REGION, &NETWORK, &EKS, &DOMAIN, &VARS, &SERVICE, &WORKER, &JOB,
+        ],
     },
     ..single(
         "environment",

@@ -322,8 +322,9 @@ worker "thumbs" { image "thumbs:1"; volume "uploads" path="/data"; }
     fn eks_reports_what_it_renders_differently() {
         let messages = warnings(SHARED, Target::Eks);
         assert!(
-            messages.iter().any(|message| message
-                .contains("`web.shop.svc.cluster.local` on EKS, `web.default.shop.local` on ECS")),
+            messages.iter().any(|message| message.contains(
+                "`web.shop-default.svc.cluster.local` on EKS, `web.default.shop.local` on ECS"
+            )),
             "{messages:#?}"
         );
         assert!(

@@ -1,5 +1,6 @@
 //! Properties of the Kubernetes manifests that must hold for any workspace.
 
+mod environments;
 mod networking;
 mod pods;
 mod secrets;
