@@ -34,6 +34,30 @@ fn without_registry(image: &str) -> String {
     }
 }
 
+/// The image a template parameter stands for: its default (a reference as written), else the
+/// repository and tag `manifest.json` names for it.
+fn image_parameter(artifacts: &Artifacts, path: &str, template: &Value, name: &Value) -> String {
+    let name = name.as_str().expect("a parameter name");
+    let declared = &template["Parameters"][name];
+    assert_eq!(declared["Type"], "String", "{path}: parameter {name}");
+    let input = artifacts
+        .manifest
+        .images
+        .iter()
+        .find(|image| image.artifact == path && image.parameter.as_deref() == Some(name))
+        .unwrap_or_else(|| panic!("{path}: manifest.json names no image for {name}"));
+    declared["Default"].as_str().map_or_else(
+        || {
+            format!(
+                "{}:{}",
+                input.repository,
+                input.tag.as_deref().unwrap_or("latest")
+            )
+        },
+        str::to_owned,
+    )
+}
+
 fn fargate_shapes(artifacts: &Artifacts) -> BTreeMap<String, Shape> {
     let mut shapes = BTreeMap::new();
     for artifact in artifacts
@@ -63,6 +87,9 @@ fn fargate_shapes(artifacts: &Artifacts) -> BTreeMap<String, Shape> {
             .expect("main container");
         let image = match &container["Image"] {
             Value::String(image) => image.clone(),
+            Value::Object(image) if image.contains_key("Ref") => {
+                image_parameter(artifacts, &artifact.path, &template, &image["Ref"])
+            }
             other => other["Fn::Sub"].as_str().unwrap_or_default().to_owned(),
         };
         let service = resources

@@ -45,6 +45,26 @@ pub struct Manifest {
     /// Which stack output fills each `${berth:KEY}` placeholder of the Kubernetes manifests.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub substitutions: Vec<Substitution>,
+    /// The tags the deploy step gives every stack (CloudFormation passes them on to the
+    /// resources); `destroy` touches only stacks that carry them.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub stack_tags: BTreeMap<String, String>,
+    /// The stack a deploy or destroy holds while it changes anything, so that two runs on one
+    /// workspace and environment, from any machine, never interleave.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub lock_stack: Option<String>,
+    /// Every container image, where it is used and how the deploy step pins it.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub images: Vec<ImageInput>,
+    /// The ECS services whose rollouts the deploy step waits for.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub services: Vec<EcsService>,
+    /// The public endpoints the deploy step prints when it is done.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub endpoints: Vec<Endpoint>,
+    /// Resources that outlive their stack (`DeletionPolicy: Retain`), reported by `destroy`.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub retained: Vec<RetainedResource>,
 }
 
 /// One file of the build.
@@ -84,6 +104,115 @@ pub struct Substitution {
     pub stack: String,
     /// The output key.
     pub output: String,
+}
+
+/// A stack output: the value the deploy step reads once the stack exists.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct OutputRef {
+    /// The stack.
+    pub stack: String,
+    /// The output key.
+    pub output: String,
+}
+
+/// One container's image: the artifact that runs it, what the deploy step fills in, and which
+/// repository must hold it first.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ImageInput {
+    /// The workload.
+    pub workload: String,
+    /// The container (the workload's name for its main container, else the sidecar's).
+    pub container: String,
+    /// The artifact that runs the image (a template, or Kubernetes manifests on `eks`).
+    pub artifact: String,
+    /// The stack of that template; absent for Kubernetes manifests.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub stack: Option<String>,
+    /// The template parameter the deploy step fills with the image pinned by digest
+    /// (`repository@sha256:…`, or the reference as written when it cannot be pinned).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub parameter: Option<String>,
+    /// The repository: for ECR the repository name (`shop/default/api`), else the reference
+    /// without tag or digest (`ghcr.io/acme/web`).
+    pub repository: String,
+    /// The tag, when the image names one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+    /// The digest (`sha256:…`), when the image is written pinned.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub digest: Option<String>,
+    /// Where the image lives.
+    pub registry: Registry,
+}
+
+/// Where an image lives, which decides how the deploy step pins it.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "kind", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum Registry {
+    /// An ECR repository the workspace owns, created by `stack`: it is empty on the first
+    /// deploy, so the deploy step stops after that stack until the image is pushed.
+    Owned {
+        /// The stack that creates the repository.
+        stack: String,
+    },
+    /// An ECR repository the workspace does not own (any account; `region` as written).
+    Ecr {
+        /// The registry's account id.
+        account: String,
+        /// The registry's region.
+        region: String,
+    },
+    /// Any other registry (Docker Hub, GHCR, …): deployed as written, by tag unless written
+    /// with a digest.
+    Other,
+}
+
+/// An ECS service the deploy step waits for after its stack settles.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct EcsService {
+    /// The workload.
+    pub workload: String,
+    /// The workload's stack.
+    pub stack: String,
+    /// The output holding the cluster's name.
+    pub cluster: OutputRef,
+    /// The output holding the service's name.
+    pub service: OutputRef,
+}
+
+/// A public route on the shared load balancer.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct Endpoint {
+    /// The workload.
+    pub workload: String,
+    /// The container port.
+    pub port: u16,
+    /// `http`, or `https` when the workspace has a domain.
+    pub scheme: String,
+    /// The host name to reach it by (the route's host, else the workspace's domain); absent
+    /// when the load balancer's DNS name is the host.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub host: Option<String>,
+    /// The path prefix.
+    pub path: String,
+    /// The output holding the load balancer's DNS name.
+    pub load_balancer: OutputRef,
+}
+
+/// A resource CloudFormation leaves in place when its stack is deleted.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct RetainedResource {
+    /// The stack.
+    pub stack: String,
+    /// The logical id.
+    pub logical_id: String,
+    /// The resource type (`AWS::ECR::Repository`).
+    pub resource_type: String,
 }
 
 /// Where a build came from: the workspace file's digest and the options it was built with.
@@ -232,6 +361,24 @@ mod tests {
                 sha256: sha256_hex(b"{}"),
             }],
             substitutions: Vec::new(),
+            stack_tags: BTreeMap::from([("berth:workspace".into(), "shop".into())]),
+            lock_stack: Some("shop-default--lock".into()),
+            images: vec![ImageInput {
+                workload: "api".into(),
+                container: "api".into(),
+                artifact: "service-api.json".into(),
+                stack: Some("shop-default-api".into()),
+                parameter: Some("ImageApi".into()),
+                repository: "shop/default/api".into(),
+                tag: Some("1.0".into()),
+                digest: None,
+                registry: Registry::Owned {
+                    stack: "shop-default-platform".into(),
+                },
+            }],
+            services: Vec::new(),
+            endpoints: Vec::new(),
+            retained: Vec::new(),
         }
     }
 

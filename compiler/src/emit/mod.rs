@@ -7,9 +7,12 @@
 //! - [`manifest()`]: `manifest.json`, listing every artifact with its stack, deploy order
 //!   (from `depends-on`) and sha256, and which stack output fills each placeholder of the
 //!   manifests.
+//! - [`deploy_facts`]: what else the deploy step reads from the manifest: images and the
+//!   parameters they fill, services to wait for, endpoints, retained resources, stack tags.
 
 pub mod cloudformation;
 pub mod contract;
+pub mod deploy_facts;
 pub mod kubernetes;
 
 use std::collections::{BTreeMap, BTreeSet};
@@ -55,6 +58,8 @@ pub struct Artifact {
     /// The keys of the outputs a CloudFormation template defines, sorted; empty for Kubernetes
     /// manifests.
     pub outputs: Vec<String>,
+    /// The `(logical id, type)` of the resources a template keeps when its stack is deleted.
+    pub retained: Vec<(String, String)>,
 }
 
 /// Everything `berth build` writes, `manifest.json` last.
@@ -200,6 +205,12 @@ pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> Result<Manifest, E
             })
             .collect(),
         substitutions: substitutions(files)?,
+        stack_tags: deploy_facts::stack_tags(workspace),
+        lock_stack: Some(deploy_facts::lock_stack(workspace)),
+        images: deploy_facts::images(workspace, files),
+        services: deploy_facts::services(workspace),
+        endpoints: deploy_facts::endpoints(workspace),
+        retained: deploy_facts::retained(files),
     })
 }
 

@@ -57,6 +57,14 @@ pub mod exports {
     }
 }
 
+/// The keys of outputs the deploy step reads that no stack imports (never exported).
+pub mod outputs {
+    /// The platform stack's load balancer DNS name; only when a port is public.
+    pub const LOAD_BALANCER_DNS_NAME: &str = "LoadBalancerDnsName";
+    /// A service's or worker's ECS service name.
+    pub const SERVICE_NAME: &str = "ServiceName";
+}
+
 /// What every stack of one build shares.
 pub struct Context<'a> {
     /// The workspace.
@@ -155,6 +163,7 @@ fn artifact(
         order,
         content: template.render(format),
         outputs: template.output_keys(),
+        retained: template.retained_resources(),
     }
 }
 

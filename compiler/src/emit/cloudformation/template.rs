@@ -96,6 +96,24 @@ impl Template {
         self.outputs.keys().cloned().collect()
     }
 
+    /// The `(logical id, type)` of every resource CloudFormation keeps when the stack is
+    /// deleted (`DeletionPolicy` `Retain`, `RetainExceptOnCreate` or `Snapshot`), sorted.
+    pub fn retained_resources(&self) -> Vec<(String, String)> {
+        self.resources
+            .iter()
+            .filter(|(_, resource)| {
+                matches!(
+                    resource["DeletionPolicy"].as_str(),
+                    Some("Retain" | "RetainExceptOnCreate" | "Snapshot")
+                )
+            })
+            .map(|(id, resource)| {
+                let kind = resource["Type"].as_str().unwrap_or_default();
+                (id.clone(), kind.to_owned())
+            })
+            .collect()
+    }
+
     /// The template document.
     pub fn to_value(&self) -> Value {
         let mut document = Map::new();

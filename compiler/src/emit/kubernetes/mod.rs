@@ -57,6 +57,7 @@ pub fn emit_kubernetes(workspace: &Workspace) -> Vec<Artifact> {
         order: NAMESPACE_ORDER,
         content: render(&namespace_documents(&context)),
         outputs: Vec::new(),
+        retained: Vec::new(),
     }];
     for workload in &workspace.workloads {
         let name = workload.name.value.as_str();
@@ -67,6 +68,7 @@ pub fn emit_kubernetes(workspace: &Workspace) -> Vec<Artifact> {
             order: NAMESPACE_ORDER + orders.get(name).copied().unwrap_or(1),
             content: render(&workload::documents(&context, workload)),
             outputs: Vec::new(),
+            retained: Vec::new(),
         });
     }
     files

@@ -4,7 +4,7 @@
 use serde_json::json;
 
 use super::{Cluster, Network, SecurityGroups, depends_on, export, workspace_tags};
-use crate::emit::cloudformation::{Context, Template, attribute, exports, reference};
+use crate::emit::cloudformation::{Context, Template, attribute, exports, outputs, reference};
 
 const CLUSTER: &str = "Cluster";
 const NAMESPACE: &str = "DiscoveryNamespace";
@@ -85,6 +85,12 @@ pub(super) fn load_balancer(
             "Tags": workspace_tags(context),
         }),
         depends_on(network.public_route.iter()),
+    );
+    // Not exported: only the deploy step reads it, to print the endpoints.
+    template.output(
+        outputs::LOAD_BALANCER_DNS_NAME,
+        attribute(LOAD_BALANCER, "DNSName"),
+        None,
     );
     let not_found = json!([{
         "Type": "fixed-response",

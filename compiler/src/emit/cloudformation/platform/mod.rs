@@ -227,7 +227,17 @@ mod tests {
         ];
         keys.sort();
         let outputs = template["Outputs"].as_object().expect("outputs");
-        assert_eq!(outputs.keys().cloned().collect::<Vec<_>>(), keys);
+        let exported: Vec<String> = outputs
+            .iter()
+            .filter(|(_, output)| output.get("Export").is_some())
+            .map(|(key, _)| key.clone())
+            .collect();
+        assert_eq!(exported, keys);
+        assert_eq!(
+            outputs[super::super::outputs::LOAD_BALANCER_DNS_NAME]["Value"],
+            json!({ "Fn::GetAtt": ["LoadBalancer", "DNSName"] }),
+            "the deploy step reads the load balancer's DNS name, unexported"
+        );
         for key in &keys {
             assert_eq!(
                 outputs[key]["Export"]["Name"],

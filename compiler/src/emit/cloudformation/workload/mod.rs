@@ -53,7 +53,11 @@ pub fn workload_stack(context: &Context<'_>, workload: &Workload) -> Template {
     match workload.kind {
         WorkloadKind::Service | WorkloadKind::Worker => {
             service::service(&mut template, context, workload);
-            template.output("ServiceName", attribute(ids::SERVICE, "Name"), None);
+            template.output(
+                super::outputs::SERVICE_NAME,
+                attribute(ids::SERVICE, "Name"),
+                None,
+            );
         }
         WorkloadKind::Job => {
             job::job(&mut template, context, workload);

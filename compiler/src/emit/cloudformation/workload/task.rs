@@ -2,8 +2,9 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Context, Template, attribute, exports, iam, ids, is_fargate};
+use super::{Context, Template, attribute, exports, iam, ids, is_fargate, reference};
 use crate::emit::cloudformation::tags;
+use crate::emit::deploy_facts::{image_parameter, named_containers};
 use crate::model::{Container, Image, Probe, Protocol, Workload};
 use crate::naming::Naming;
 
@@ -50,6 +51,9 @@ pub(super) fn task_definition(template: &mut Template, context: &Context<'_>, wo
             &scratch,
         )
     }));
+    for (container_name, container) in named_containers(workload) {
+        declare_image(template, context, container_name, &container.image.value);
+    }
     let compatibility = if is_fargate(context) {
         "FARGATE"
     } else {
@@ -88,7 +92,7 @@ fn container_definition(
         definition.insert(key.to_owned(), value);
     };
     set("Name", json!(name));
-    set("Image", image(context, &container.image.value));
+    set("Image", reference(&image_parameter(name)));
     set("Essential", json!(essential));
     if !container.command.is_empty() {
         set("Command", strings(&container.command));
@@ -171,18 +175,25 @@ fn container_definition(
     Value::Object(definition)
 }
 
-/// The image: a reference as written, or an owned ECR repository in this account and region.
-fn image(context: &Context<'_>, image: &Image) -> Value {
-    match image {
-        Image::Reference(reference) => json!(reference),
-        Image::Repository { repository, tag } => json!({
-            "Fn::Sub": format!(
-                "${{AWS::AccountId}}.dkr.ecr.${{AWS::Region}}.${{AWS::URLSuffix}}/{}:{}",
-                super::escape_sub(&context.naming.ecr_repository(&repository.value)),
-                super::escape_sub(tag)
-            )
-        }),
-    }
+/// Declares the parameter of container `name`'s image, which the deploy step fills with the
+/// image pinned by digest (named in `manifest.json`). A reference as written is its default, so
+/// the template also deploys by hand; an owned repository's address depends on the account.
+fn declare_image(template: &mut Template, context: &Context<'_>, name: &str, image: &Image) {
+    let mut definition = Map::new();
+    definition.insert("Type".into(), json!("String"));
+    let description = match image {
+        Image::Reference(reference) => {
+            definition.insert("Default".into(), json!(reference));
+            format!("The image of container {name}, pinned by digest at deploy")
+        }
+        Image::Repository { repository, tag } => format!(
+            "The image of container {name}: <account>.dkr.ecr.<region>.amazonaws.com/{}:{tag}, \
+             pinned by digest at deploy",
+            context.naming.ecr_repository(&repository.value)
+        ),
+    };
+    definition.insert("Description".into(), json!(description));
+    template.parameter(&image_parameter(name), Value::Object(definition));
 }
 
 fn strings(values: &[crate::source::Spanned<String>]) -> Value {

@@ -150,7 +150,28 @@ fn the_ecr_token_is_granted_only_with_an_owned_repository() {
     }
     let api = stack(&workspace, "api").to_string();
     assert!(api.contains(":repository/shop/default/api"));
-    assert!(api.contains("${AWS::URLSuffix}/shop/default/api:2.0"));
+    let api = stack(&workspace, "api");
+    let container = &api["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0];
+    assert_eq!(container["Image"], serde_json::json!({ "Ref": "ImageApi" }));
+    let parameter = &api["Parameters"]["ImageApi"];
+    assert!(
+        parameter["Description"]
+            .to_string()
+            .contains("/shop/default/api:2.0")
+    );
+    assert!(
+        parameter.get("Default").is_none(),
+        "the account is known only at deploy"
+    );
+    let web = stack(&workspace, "web");
+    assert_eq!(
+        web["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"][0]["Image"],
+        serde_json::json!({ "Ref": "ImageWeb" })
+    );
+    assert_eq!(
+        web["Parameters"]["ImageWeb"]["Default"], "ghcr.io/acme/web:1.0",
+        "a reference as written is the default"
+    );
 }
 
 #[test]
