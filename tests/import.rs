@@ -85,19 +85,31 @@ fn built_task(source: &str, region: &str) -> serde_json::Value {
     );
     let workspace = checked.workspace.expect("valid");
     let artifacts = emit(&workspace, TemplateFormat::Json).expect("builds");
-    let task = artifacts
+    let (template, mut task) = artifacts
         .files
         .iter()
         .filter_map(|artifact| serde_json::from_str::<serde_json::Value>(&artifact.content).ok())
         .flat_map(|template| {
-            template["Resources"]
+            let resources = template["Resources"]
                 .as_object()
                 .cloned()
-                .unwrap_or_default()
+                .unwrap_or_default();
+            resources
                 .into_values()
+                .map(move |resource| (template.clone(), resource))
         })
-        .find(|resource| resource["Type"] == "AWS::ECS::TaskDefinition")
+        .find(|(_, resource)| resource["Type"] == "AWS::ECS::TaskDefinition")
         .expect("a task definition");
+    // Images are template parameters the deploy step pins; a reference as written is the default.
+    for container in task["Properties"]["ContainerDefinitions"]
+        .as_array_mut()
+        .into_iter()
+        .flatten()
+    {
+        if let Some(parameter) = container["Image"]["Ref"].as_str() {
+            container["Image"] = template["Parameters"][parameter]["Default"].clone();
+        }
+    }
     resolve_subs(&task["Properties"], region)
 }
 
