@@ -1,14 +1,15 @@
-//! Fixture cases: `tests/fixtures/<case>/berth.kdl` (with an optional `args` file) checked and
+//! Fixture cases: `tests/fixtures/<case>/berth.kdl` (with an optional `args` file) checked as
+//! `berth check` does (the base and every environment, unless `args` selects one) and
 //! snapshotted as the human rendering and the JSON report. A case named after a code must
 //! produce that code.
 
 use berth_compiler::Code;
-use berth_tests::{case_name, cases, check_case, human, json};
+use berth_tests::{case_name, cases, human, json, report_case};
 
 #[test]
 fn every_fixture_matches_its_snapshots() {
     for case in cases("tests/fixtures") {
-        let (checked, source) = check_case(&case);
+        let (checked, source) = report_case(&case);
         let mut settings = insta::Settings::clone_current();
         settings.set_snapshot_path(&case);
         settings.set_prepend_module_to_snapshot(false);
@@ -27,7 +28,7 @@ fn a_case_named_after_a_code_reports_that_code() {
         let Some(code) = Code::from_name(&name) else {
             continue;
         };
-        let (checked, _) = check_case(&case);
+        let (checked, _) = report_case(&case);
         assert!(
             checked
                 .diagnostics
@@ -59,7 +60,7 @@ fn every_code_has_a_fixture() {
 #[test]
 fn one_file_with_many_mistakes_reports_them_all_with_positions() {
     let case = berth_tests::root().join("tests/fixtures/many-mistakes");
-    let (checked, source) = check_case(&case);
+    let (checked, source) = report_case(&case);
     let report: serde_json::Value =
         serde_json::from_str(&json(&checked, &source)).expect("valid JSON");
     let found: Vec<(String, u64, u64)> = report["diagnostics"]

@@ -162,6 +162,9 @@ pub struct Diagnostic {
     pub labels: Vec<Label>,
     /// What to do about it.
     pub help: Option<String>,
+    /// The environments whose check found it; empty when it was found in the workspace as
+    /// written (the base, which every environment starts from). See [`crate::check_environments`].
+    pub environments: Vec<String>,
 }
 
 impl Diagnostic {
@@ -180,6 +183,7 @@ impl Diagnostic {
                 message: label.into(),
             }],
             help: None,
+            environments: Vec::new(),
         }
     }
 
@@ -203,6 +207,15 @@ impl Diagnostic {
     /// The severity of this diagnostic's code.
     pub fn severity(&self) -> Severity {
         self.code.severity()
+    }
+
+    /// Whether `other` reports the same problem at the same places, whichever environments
+    /// found it.
+    pub fn same_problem(&self, other: &Self) -> bool {
+        self.code == other.code
+            && self.message == other.message
+            && self.labels == other.labels
+            && self.help == other.help
     }
 
     /// The primary span (the first label's).
@@ -284,16 +297,21 @@ impl Diagnostics {
 
     /// The diagnostics ordered by position, then code, with exact repeats removed.
     pub fn into_sorted(mut self) -> Vec<Diagnostic> {
-        self.items.sort_by(|left, right| {
-            (left.primary_span(), left.code, &left.message).cmp(&(
-                right.primary_span(),
-                right.code,
-                &right.message,
-            ))
-        });
+        sort(&mut self.items);
         self.items.dedup();
         self.items
     }
+}
+
+/// Orders diagnostics by position, then code, then message.
+pub fn sort(diagnostics: &mut [Diagnostic]) {
+    diagnostics.sort_by(|left, right| {
+        (left.primary_span(), left.code, &left.message).cmp(&(
+            right.primary_span(),
+            right.code,
+            &right.message,
+        ))
+    });
 }
 
 /// One diagnostic as `berth check --format json` prints it.
@@ -316,6 +334,9 @@ pub struct JsonDiagnostic {
     pub help: Option<String>,
     /// Every labelled place, primary first.
     pub labels: Vec<JsonLabel>,
+    /// The environments whose check found it; absent when it is in the base workspace.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub environments: Vec<String>,
 }
 
 /// One label of a [`JsonDiagnostic`].
@@ -356,6 +377,7 @@ pub fn to_json(diagnostics: &[Diagnostic], file: &str, source: &str) -> serde_js
                         }
                     })
                     .collect(),
+                environments: diagnostic.environments.clone(),
             }
         })
         .collect();

@@ -4,7 +4,8 @@
 //! - [`lower()`]: document to the typed [`model::Workspace`], shape-checked against the language
 //!   [`schema`], with the selected environment applied and `{{…}}` expressions rendered.
 //! - [`validate()`]: cross-node and per-target rules; only it builds a [`Valid`] workspace.
-//! - [`check`]: the three stages in a row, collecting every problem in one run.
+//! - [`check`]: the three stages in a row, collecting every problem in one run;
+//!   [`check_environments`] does so for the base workspace and each of its environments.
 //! - [`emit()`]: a valid workspace to CloudFormation (and, for eks, Kubernetes) artifacts and
 //!   the [`manifest::Manifest`] the runtime deploys from.
 //!
@@ -58,22 +59,110 @@ impl Checked {
     }
 }
 
-/// Parses, lowers and validates `source`, reporting every problem at once.
+/// Parses, lowers and validates `source` for the environment `options` selects (the base
+/// when none), reporting every problem at once.
 pub fn check(source: &str, options: &Options) -> Checked {
-    let document = match parse(source) {
-        Ok(document) => document,
-        Err(diagnostics) => {
-            return Checked {
-                workspace: None,
-                diagnostics,
-            };
-        }
-    };
+    match parse(source) {
+        Ok(document) => check_document(&document, source, options),
+        Err(diagnostics) => Checked {
+            workspace: None,
+            diagnostics,
+        },
+    }
+}
+
+fn check_document(document: &kdl::KdlDocument, source: &str, options: &Options) -> Checked {
     let mut diagnostics = diagnostics::Diagnostics::default();
-    let workspace = lower(&document, source, options, &mut diagnostics)
+    let workspace = lower(document, source, options, &mut diagnostics)
         .and_then(|workspace| validate(workspace, &mut diagnostics));
     Checked {
         workspace,
         diagnostics: diagnostics.into_sorted(),
+    }
+}
+
+/// The outcome of checking a workspace file in each of its environments.
+#[derive(Debug)]
+pub struct CheckedEnvironments {
+    /// Whether the base workspace (the file without `--env`) was checked.
+    pub base: bool,
+    /// The environments checked besides the base, in file order (only the selected one when
+    /// `--env` names one).
+    pub environments: Vec<String>,
+    /// Every error and warning once, ordered by position; each says in
+    /// [`Diagnostic::environments`] which environments it was found in (none: the base).
+    pub diagnostics: Vec<Diagnostic>,
+}
+
+impl CheckedEnvironments {
+    /// Whether any diagnostic is an error.
+    pub fn has_errors(&self) -> bool {
+        self.diagnostics
+            .iter()
+            .any(|diagnostic| diagnostic.severity() == Severity::Error)
+    }
+}
+
+/// Checks `source` as [`check`] does, for the base workspace and then for every environment
+/// it declares, so that a mistake in an environment that is not selected is found too; with
+/// `options.environment` set, checks only that environment.
+///
+/// A problem of the base is reported once, without environments, even though each environment
+/// inherits it; a problem found only with environments applied names them.
+pub fn check_environments(source: &str, options: &Options) -> CheckedEnvironments {
+    let document = match parse(source) {
+        Ok(document) => document,
+        Err(diagnostics) => {
+            return CheckedEnvironments {
+                base: options.environment.is_none(),
+                environments: options.environment.iter().cloned().collect(),
+                diagnostics,
+            };
+        }
+    };
+    if let Some(selected) = &options.environment {
+        let mut diagnostics = check_document(&document, source, options).diagnostics;
+        for diagnostic in &mut diagnostics {
+            if diagnostic.code != Code::UnknownEnvironment {
+                diagnostic.environments = vec![selected.clone()];
+            }
+        }
+        return CheckedEnvironments {
+            base: false,
+            environments: vec![selected.clone()],
+            diagnostics,
+        };
+    }
+    let environments = lower::environment_names(&document);
+    let base = check_document(&document, source, options).diagnostics;
+    let mut found_in_environments: Vec<Diagnostic> = Vec::new();
+    for environment in &environments {
+        let selected = Options {
+            environment: Some(environment.clone()),
+            ..options.clone()
+        };
+        for diagnostic in check_document(&document, source, &selected).diagnostics {
+            if base.contains(&diagnostic) {
+                continue;
+            }
+            match found_in_environments
+                .iter_mut()
+                .find(|found| found.same_problem(&diagnostic))
+            {
+                Some(found) => found.environments.push(environment.clone()),
+                None => found_in_environments.push(Diagnostic {
+                    environments: vec![environment.clone()],
+                    ..diagnostic
+                }),
+            }
+        }
+    }
+    let mut diagnostics = base;
+    diagnostics.extend(found_in_environments);
+    diagnostics::sort(&mut diagnostics);
+    CheckedEnvironments {
+        base: true,
+        environments,
+        diagnostics,
     }
 }

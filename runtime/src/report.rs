@@ -3,9 +3,9 @@
 
 use std::fmt::{self, Write as _};
 
-use berth_compiler::Severity;
 use berth_compiler::diagnostics::{Diagnostic, to_json};
 use berth_compiler::portability::{Mapping, Report};
+use berth_compiler::{CheckedEnvironments, Severity};
 use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource};
 
 /// How to draw human output.
@@ -49,8 +49,22 @@ impl fmt::Debug for WithSource<'_> {
 
 impl fmt::Display for WithSource<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
-        fmt::Display::fmt(self.diagnostic, formatter)
+        fmt::Display::fmt(self.diagnostic, formatter)?;
+        match self.diagnostic.environments.as_slice() {
+            [] => Ok(()),
+            [only] => write!(formatter, " (in environment `{only}`)"),
+            several => write!(formatter, " (in environments {})", quoted_list(several)),
+        }
     }
+}
+
+/// `` `dev`, `prod` ``.
+fn quoted_list(names: &[String]) -> String {
+    names
+        .iter()
+        .map(|name| format!("`{name}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 impl std::error::Error for WithSource<'_> {}
@@ -97,6 +111,33 @@ pub fn render_human(diagnostics: &[Diagnostic], file: &str, source: &str, style:
     }
     output.push_str(&summary(diagnostics, file));
     output.push('\n');
+    output
+}
+
+/// Renders a check of every environment: each diagnostic, then a summary that names what was
+/// checked when the file declares environments.
+pub fn render_check(
+    report: &CheckedEnvironments,
+    file: &str,
+    source: &str,
+    style: Style,
+) -> String {
+    let mut output = render_human(&report.diagnostics, file, source, style);
+    if !report.environments.is_empty() {
+        output.pop();
+        let plural = if report.environments.len() == 1 {
+            ""
+        } else {
+            "s"
+        };
+        let environments = quoted_list(&report.environments);
+        let checked = if report.base {
+            format!("the base and environment{plural} {environments}")
+        } else {
+            format!("environment{plural} {environments}")
+        };
+        let _ = writeln!(output, " (checked {checked})");
+    }
     output
 }
 

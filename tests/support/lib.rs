@@ -2,9 +2,9 @@
 
 use std::path::{Path, PathBuf};
 
-use berth::report::{Style, render_human, render_json};
+use berth::report::{Style, render_check, render_json};
 use berth_compiler::model::Target;
-use berth_compiler::{Checked, Options, check};
+use berth_compiler::{Checked, CheckedEnvironments, Options, check, check_environments};
 
 /// The repository root.
 pub fn root() -> PathBuf {
@@ -59,14 +59,22 @@ pub fn check_case(case: &Path) -> (Checked, String) {
     (checked, source)
 }
 
+/// Checks the `berth.kdl` of a case as `berth check` does: the base and every environment, or
+/// only the environment its `args` select. Returns the source too.
+pub fn report_case(case: &Path) -> (CheckedEnvironments, String) {
+    let source = fs_err::read_to_string(case.join("berth.kdl")).expect("fixture is readable");
+    let report = check_environments(&source, &case_options(case));
+    (report, source)
+}
+
 /// Human rendering without colour at a fixed width, as the snapshots hold it.
-pub fn human(checked: &Checked, source: &str) -> String {
-    render_human(&checked.diagnostics, "berth.kdl", source, Style::plain())
+pub fn human(report: &CheckedEnvironments, source: &str) -> String {
+    render_check(report, "berth.kdl", source, Style::plain())
 }
 
 /// The JSON report.
-pub fn json(checked: &Checked, source: &str) -> String {
-    render_json(&checked.diagnostics, "berth.kdl", source)
+pub fn json(report: &CheckedEnvironments, source: &str) -> String {
+    render_json(&report.diagnostics, "berth.kdl", source)
 }
 
 /// The artifacts of building the `berth.kdl` in `case` for `target` (the file's own target when

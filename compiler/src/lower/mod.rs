@@ -60,6 +60,22 @@ pub fn lower(
     lowerer.lower_workspace(document, workspace_node, environment, options)
 }
 
+/// The names of the environments `document` declares, in file order, each once.
+pub fn environment_names(document: &KdlDocument) -> Vec<String> {
+    let mut names: Vec<String> = Vec::new();
+    for node in document.nodes() {
+        if node.name().value() != "environment" {
+            continue;
+        }
+        if let Some(name) = argument(node, 0).and_then(|entry| entry.value().as_string())
+            && !names.iter().any(|known| known == name)
+        {
+            names.push(name.to_owned());
+        }
+    }
+    names
+}
+
 /// The selected environment: its name (with the span of its declaration) and its node.
 pub(crate) struct Selected<'a> {
     name: Spanned<String>,

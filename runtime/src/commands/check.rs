@@ -1,36 +1,35 @@
-//! `berth check`: validate only.
+//! `berth check`: validate only, the base and every environment unless `--env` names one.
 
 use crate::cli::{CheckArgs, Format};
-use crate::report::{Style, render_human, render_json};
+use crate::report::{Style, render_check, render_json};
 use crate::stdio;
 use crate::{EXIT_INVALID, EXIT_OK};
 
-/// Checks the file and prints every diagnostic; exit 1 when there are errors.
+/// Checks the file (the base and every environment, or the one `--env` names) and prints
+/// every diagnostic; exit 1 when there are errors.
 pub fn run(args: &CheckArgs) -> u8 {
-    let super::CheckedFile {
-        source,
-        file,
-        checked,
-    } = match super::check_file(&args.workspace) {
-        Ok(checked_file) => checked_file,
+    let source = match super::read_source(&args.workspace.file) {
+        Ok(source) => source,
         Err(code) => return code,
     };
+    let file = args.workspace.file.display().to_string();
+    let report = berth_compiler::check_environments(&source, &super::options(&args.workspace));
     match args.format {
         Format::Json => {
-            let json = render_json(&checked.diagnostics, &file, &source);
+            let json = render_json(&report.diagnostics, &file, &source);
             let written = stdio::print(&format!("{json}\n"));
             if written != EXIT_OK {
                 return written;
             }
         }
-        Format::Human => stdio::eprint(&render_human(
-            &checked.diagnostics,
+        Format::Human => stdio::eprint(&render_check(
+            &report,
             &file,
             &source,
             Style::for_terminal(),
         )),
     }
-    if checked.has_errors() {
+    if report.has_errors() {
         EXIT_INVALID
     } else {
         EXIT_OK
