@@ -189,7 +189,7 @@ pub fn render_port(report: &Report, file: &str) -> String {
         .map(|setting| setting.setting.chars().count())
         .max()
         .unwrap_or(0)
-        .min(28);
+        .min(32);
     for group in &report.groups {
         let _ = writeln!(output, "\n{} {}", group.kind, group.name);
         for setting in &group.settings {
