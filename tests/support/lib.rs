@@ -229,10 +229,12 @@ pub fn import_cases() -> Vec<PathBuf> {
     cases
 }
 
-/// The input file of an import case: `task-definition.json` or a Compose file.
+/// The input file of an import case: `task-definition.json`, `ecs-cluster.json` (what `berth
+/// import ecs` reads from AWS) or a Compose file.
 pub fn import_input(case: &Path) -> PathBuf {
     [
         "task-definition.json",
+        "ecs-cluster.json",
         "compose.yaml",
         "compose.yml",
         "docker-compose.yml",
@@ -275,6 +277,10 @@ pub fn import_case(
         "`{}`",
         input.file_name().unwrap_or_default().to_string_lossy()
     );
+    if input.ends_with("ecs-cluster.json") {
+        let cluster: import::EcsCluster = serde_json::from_str(&text).expect("an EcsCluster");
+        return import::ecs_services(&cluster, &options);
+    }
     if input
         .extension()
         .is_some_and(|extension| extension == "json")

@@ -21,6 +21,8 @@ pub struct Draft {
     pub region: Option<String>,
     /// An existing VPC the workloads ran in.
     pub network: Option<ExistingNetwork>,
+    /// HTTPS on the shared load balancer: the host name and the ACM certificate ARN.
+    pub domain: Option<(String, String)>,
     /// Variables for `{{…}}` expressions, in order of first use.
     pub vars: Vec<(String, String)>,
     /// Notes about the workspace as a whole (written above `workspace`).
@@ -38,6 +40,7 @@ impl Draft {
             target,
             region: None,
             network: None,
+            domain: None,
             vars: Vec::new(),
             notes: Vec::new(),
             workloads: Vec::new(),

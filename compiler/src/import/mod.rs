@@ -5,6 +5,8 @@
 //! - [`draft`]: the workspace an importer builds, in the shape of the language.
 //! - `fields`: reading JSON objects so that every field is either used or noted.
 //! - `task`: an ECS task definition to a workload; `container`: one container definition.
+//! - `ecs`: live ECS services (their task definitions, desired counts, networking, load
+//!   balancers, discovery) to workloads; `routes`: a target group's listener rules to a route.
 //! - `compose`: a Compose Specification file to workloads.
 //! - `fit`: health check timings and task sizes brought into the ranges berth accepts.
 //! - `names`: other tools' names made into DNS labels.
@@ -15,6 +17,7 @@
 mod compose;
 mod container;
 pub mod draft;
+mod ecs;
 mod fields;
 mod finish;
 mod fit;
@@ -25,6 +28,9 @@ mod write;
 
 use std::collections::BTreeMap;
 
+pub use ecs::{
+    EcsCluster, EcsService, ListenerRoute, LoadBalancer, TargetGroup, cluster_region, ecs_services,
+};
 pub use finish::Imported;
 
 use crate::model::Target;

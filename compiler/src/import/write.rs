@@ -41,6 +41,13 @@ pub fn write(draft: &Draft) -> String {
         }
         writer.close();
     }
+    if let Some((host, certificate)) = &draft.domain {
+        writer.line(&format!(
+            "domain {} certificate={}",
+            string(host),
+            string(certificate)
+        ));
+    }
     writer.close();
     if !draft.vars.is_empty() {
         writer.blank();
