@@ -18,6 +18,8 @@ pub enum Severity {
     Error,
     /// The workspace builds, but something is approximated or worth a look.
     Warning,
+    /// Not a problem: something berth did because you asked, said so it is not silent.
+    Note,
 }
 
 impl Severity {
@@ -26,6 +28,7 @@ impl Severity {
         match self {
             Self::Error => "error",
             Self::Warning => "warning",
+            Self::Note => "note",
         }
     }
 }
@@ -91,6 +94,10 @@ codes! {
     TemplateSyntax = "template-syntax", Error;
     /// a name contains an interpolation expression, which names may not
     ExpressionInName = "expression-in-name", Error;
+    /// a variable is declared under a name that expressions cannot use
+    ReservedName = "reserved-name", Error;
+    /// `--var` sets a variable that the workspace neither declares nor uses
+    UnknownVarFlag = "unknown-var-flag", Error;
     /// the workspace declares no service, worker or job
     NoWorkloads = "no-workloads", Error;
     /// the selected environment is not declared in the file
@@ -113,6 +120,8 @@ codes! {
     InvalidCron = "invalid-cron", Error;
     /// more public routes than one load balancer listener accepts
     TooManyRoutes = "too-many-routes", Error;
+    /// the domain's certificate is in another region than the load balancer
+    CertificateRegion = "certificate-region", Error;
     /// a secret reference is not an SSM parameter or Secrets Manager secret
     InvalidSecretRef = "invalid-secret-ref", Error;
     /// a name berth generates from your names exceeds the platform's limit
@@ -121,6 +130,8 @@ codes! {
     Approximated = "approximated", Warning;
     /// the chosen target cannot express a setting at all, so the build leaves it out
     Unsupported = "unsupported", Warning;
+    /// `--region` replaces the region written in the file
+    RegionOverride = "region-override", Note;
 }
 
 impl Code {
@@ -244,6 +255,7 @@ impl miette::Diagnostic for Diagnostic {
         Some(match self.code.severity() {
             Severity::Error => miette::Severity::Error,
             Severity::Warning => miette::Severity::Warning,
+            Severity::Note => miette::Severity::Advice,
         })
     }
 

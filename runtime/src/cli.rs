@@ -111,7 +111,7 @@ pub struct WorkspaceArgs {
     /// Override the file's target backend
     #[arg(long, value_enum)]
     pub target: Option<TargetArg>,
-    /// Override the file's AWS region (default: `AWS_REGION`, then the file)
+    /// Replace the file's AWS region, with a note (`AWS_REGION` applies only when the file has none)
     #[arg(long)]
     pub region: Option<String>,
 }
@@ -193,7 +193,7 @@ pub struct PortArgs {
     /// Set a variable for `{{KEY}}` expressions; repeatable, later wins
     #[arg(long = "var", value_name = "KEY=VALUE", value_parser = parse_var)]
     pub vars: Vec<(String, String)>,
-    /// Override the file's AWS region (default: `AWS_REGION`, then the file)
+    /// Replace the file's AWS region, with a note (`AWS_REGION` applies only when the file has none)
     #[arg(long)]
     pub region: Option<String>,
     /// Output format

@@ -141,24 +141,29 @@ pub fn render_check(
     output
 }
 
-/// `shop.kdl: 2 errors, 1 warning` or `shop.kdl is valid`.
+/// `shop.kdl: 2 errors, 1 warning`, `shop.kdl is valid, with 1 note` or `shop.kdl is valid`.
 pub fn summary(diagnostics: &[Diagnostic], file: &str) -> String {
-    let errors = diagnostics
-        .iter()
-        .filter(|diagnostic| diagnostic.severity() == Severity::Error)
-        .count();
-    let warnings = diagnostics.len() - errors;
+    let count = |severity: Severity| {
+        diagnostics
+            .iter()
+            .filter(|diagnostic| diagnostic.severity() == severity)
+            .count()
+    };
     let plural =
         |count: usize, word: &str| format!("{count} {word}{}", if count == 1 { "" } else { "s" });
-    match (errors, warnings) {
-        (0, 0) => format!("{file} is valid"),
-        (0, warnings) => format!("{file} is valid, with {}", plural(warnings, "warning")),
-        (errors, 0) => format!("{file}: {}", plural(errors, "error")),
-        (errors, warnings) => format!(
-            "{file}: {}, {}",
-            plural(errors, "error"),
-            plural(warnings, "warning")
-        ),
+    let counts: Vec<String> = [
+        (count(Severity::Error), "error"),
+        (count(Severity::Warning), "warning"),
+        (count(Severity::Note), "note"),
+    ]
+    .into_iter()
+    .filter(|(count, _)| *count > 0)
+    .map(|(count, word)| plural(count, word))
+    .collect();
+    match (count(Severity::Error), counts.is_empty()) {
+        (_, true) => format!("{file} is valid"),
+        (0, false) => format!("{file} is valid, with {}", counts.join(", ")),
+        (_, false) => format!("{file}: {}", counts.join(", ")),
     }
 }
 

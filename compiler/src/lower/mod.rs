@@ -6,6 +6,7 @@ mod entries;
 mod environments;
 mod overlay;
 mod shape;
+mod variables;
 mod workload;
 mod workspace;
 
@@ -33,8 +34,11 @@ pub struct Options {
     pub vars: Vec<(String, String)>,
     /// `--target`: overrides the file's target.
     pub target: Option<Target>,
-    /// `--region` (or `AWS_REGION`, read by the runtime): overrides the file's region.
+    /// `--region`: replaces the file's region (with a `region-override` note).
     pub region: Option<String>,
+    /// `AWS_REGION`, read by the runtime: the region when the file (and the selected
+    /// environment) has none. The file is the declaration; this only fills a gap.
+    pub default_region: Option<String>,
 }
 
 /// Lowers `document` to a typed workspace, recording problems in `diagnostics`.
@@ -138,44 +142,6 @@ impl Lowerer<'_> {
             name: Spanned::new(wanted.clone(), Span::default()),
             node: None,
         }
-    }
-
-    /// The layered variables: file `vars`, then the environment's, then `--var`.
-    fn variables(
-        &self,
-        document: &KdlDocument,
-        environment: &Selected<'_>,
-        options: &Options,
-    ) -> BTreeMap<String, String> {
-        let mut values = BTreeMap::new();
-        let layers = document
-            .nodes()
-            .iter()
-            .filter(|node| node.name().value() == "vars")
-            .chain(
-                environment
-                    .node
-                    .and_then(|node| node.children())
-                    .into_iter()
-                    .flat_map(|children| {
-                        children
-                            .nodes()
-                            .iter()
-                            .filter(|node| node.name().value() == "vars")
-                    }),
-            );
-        for vars in layers {
-            for entry in vars.children().map(KdlDocument::nodes).unwrap_or_default() {
-                if let Some(value) = argument(entry, 0).and_then(|value| scalar_text(value.value()))
-                {
-                    values.insert(entry.name().value().to_owned(), value);
-                }
-            }
-        }
-        for (key, value) in &options.vars {
-            values.insert(key.clone(), value.clone());
-        }
-        values
     }
 
     /// Renders a string entry; `None` (nothing reported) if it is not a string.

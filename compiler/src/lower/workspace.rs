@@ -35,7 +35,7 @@ impl Lowerer<'_> {
         let name = self.name(node)?;
         let tree = Tree::of(node);
         let overlay = environment.node.map(Tree::of);
-        let mut values = self.variables(document, &environment, options);
+        let mut values = self.variables(document, node, &environment, options);
         values.insert("workspace".into(), name.value.clone());
         values.insert("env".into(), environment.name.value.clone());
         self.interpolator = Interpolator::new(values.clone());
@@ -57,7 +57,7 @@ impl Lowerer<'_> {
         let eks = self.eks(settings.child("eks"), default_namespace);
         let domain = settings
             .child("domain")
-            .and_then(|domain| self.domain(domain));
+            .and_then(|domain| self.domain(domain, &region));
         if target.value == Target::Eks {
             self.check_shared_namespaces(document, &tree, &environment);
         }
@@ -153,16 +153,47 @@ impl Lowerer<'_> {
     ) -> Spanned<String> {
         let (written, text) = self.overlaid_text(tree, overlay, "region");
         if let Some(region) = &options.region {
-            return Spanned::new(region.clone(), text.map_or(name.span, |text| text.span));
+            let span = text.as_ref().map_or(name.span, |text| text.span);
+            if !is_region(region) {
+                self.invalid(
+                    span,
+                    format!("`{region}` (from `--region`) is not an AWS region"),
+                    "region given on the command line",
+                    "regions look like `eu-west-1` or `us-gov-west-1`",
+                );
+            } else if let Some(text) = text.as_ref().filter(|text| text.value != *region) {
+                self.report(
+                    Diagnostic::new(
+                        Code::RegionOverride,
+                        format!("`--region {region}` replaces the region `{}` written here", text.value),
+                        text.span,
+                        "replaced by `--region`",
+                    )
+                    .with_help("the file's region is the declaration; drop `--region` to use it, or change the file"),
+                );
+            }
+            return Spanned::new(region.clone(), span);
         }
         let Some(region) = text else {
-            if !written {
+            if written {
+                return Spanned::new(String::new(), name.span);
+            }
+            let Some(default) = &options.default_region else {
                 self.report(
                     Diagnostic::new(Code::MissingField, format!("workspace `{}` has no region", name.value), name.span, "no `region` here")
                         .with_help("add `region \"eu-west-1\"` to the workspace, or pass `--region` or set `AWS_REGION`"),
                 );
+                return Spanned::new(String::new(), name.span);
+            };
+            if !is_region(default) {
+                self.invalid(
+                    name.span,
+                    format!("`{default}` (from `AWS_REGION`) is not an AWS region"),
+                    "no `region` here, so `AWS_REGION` applies",
+                    "set `AWS_REGION` to a region such as `eu-west-1`, or add `region` to the workspace",
+                );
             }
-            return Spanned::new(String::new(), name.span);
+            return Spanned::new(default.clone(), name.span);
         };
         if !is_region(&region.value) {
             self.invalid(
@@ -391,7 +422,7 @@ impl Lowerer<'_> {
         })
     }
 
-    fn domain(&mut self, tree: &Tree<'_>) -> Option<Domain> {
+    fn domain(&mut self, tree: &Tree<'_>, region: &Spanned<String>) -> Option<Domain> {
         let host = self.text(argument(tree.node, 0))?;
         let certificate = self.text(property(tree.node, "certificate"))?;
         if !is_host_name(&host.value) {
@@ -408,6 +439,32 @@ impl Lowerer<'_> {
                 "the certificate is not an ACM certificate ARN".into(),
                 "not an ACM ARN",
                 "ACM ARNs look like `arn:aws:acm:eu-west-1:123456789012:certificate/…`",
+            );
+        } else if let Some((offset, certificate_region)) = arn_region(&certificate.value)
+            && !region.value.is_empty()
+            && certificate_region != region.value
+        {
+            let span = self.inner_span(
+                certificate.span,
+                &certificate.value,
+                offset,
+                certificate_region.len(),
+            );
+            self.report(
+                Diagnostic::new(
+                    Code::CertificateRegion,
+                    format!(
+                        "the certificate is in `{certificate_region}`, but the load balancer is in `{}`",
+                        region.value
+                    ),
+                    span,
+                    "certificate's region",
+                )
+                .with_label(region.span, "the load balancer's region")
+                .with_help(format!(
+                    "a load balancer can only use an ACM certificate of its own region: request or import one for `{}` in `{}`",
+                    host.value, region.value
+                )),
             );
         }
         Some(Domain { host, certificate })
@@ -531,6 +588,13 @@ impl Lowerer<'_> {
             .filter_map(|(tree, kind)| self.workload(tree, *kind))
             .collect()
     }
+}
+
+/// The region of an ARN and its byte offset in the ARN, e.g. `eu-west-1` at 12.
+fn arn_region(arn: &str) -> Option<(usize, &str)> {
+    let mut parts = arn.splitn(5, ':');
+    let before: usize = parts.by_ref().take(3).map(|part| part.len() + 1).sum();
+    parts.next().map(|region| (before, region))
 }
 
 fn is_region(text: &str) -> bool {

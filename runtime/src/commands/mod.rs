@@ -67,15 +67,18 @@ pub(crate) fn check_file(args: &WorkspaceArgs) -> Result<CheckedFile, u8> {
 
 /// The compiler options from the command line and the process environment.
 pub(crate) fn options(args: &WorkspaceArgs) -> Options {
-    let region = args.region.clone().or_else(|| {
-        std::env::var("AWS_REGION")
-            .ok()
-            .filter(|region| !region.is_empty())
-    });
     Options {
         environment: args.environment.clone(),
         vars: args.vars.clone(),
         target: args.target.map(TargetArg::target),
-        region,
+        region: args.region.clone(),
+        default_region: aws_region(),
     }
+}
+
+/// `AWS_REGION`, when set and not empty: the region for a file that names none.
+pub(crate) fn aws_region() -> Option<String> {
+    std::env::var("AWS_REGION")
+        .ok()
+        .filter(|region| !region.is_empty())
 }

@@ -20,11 +20,8 @@ pub fn run(args: &PortArgs) -> u8 {
         environment: args.environment.clone(),
         vars: args.vars.clone(),
         target: None,
-        region: args.region.clone().or_else(|| {
-            std::env::var("AWS_REGION")
-                .ok()
-                .filter(|region| !region.is_empty())
-        }),
+        region: args.region.clone(),
+        default_region: super::aws_region(),
     };
     let from = args.from.map_or_else(
         || {
