@@ -187,12 +187,13 @@ fn a_previous_build_is_replaced_whole_and_records_its_source() {
     let first = assert_whole_build(&out);
     assert_eq!(first.artifacts.len(), 5);
 
-    // Rebuild with a changed source and options: fewer workloads, YAML templates.
-    fs_err::copy(
-        root().join("examples/minimal/berth.kdl"),
+    // Rebuild with a changed source and options: fewer workloads, YAML templates, a variable.
+    let minimal = fs_err::read_to_string(root().join("examples/minimal/berth.kdl")).expect("read");
+    fs_err::write(
         project.path().join("berth.kdl"),
+        format!("{minimal}\nvars {{ tag \"1.0\"; }}\n"),
     )
-    .expect("copy example");
+    .expect("write example");
     let status = berth(project.path())
         .args([
             "build",
@@ -201,7 +202,7 @@ fn a_previous_build_is_replaced_whole_and_records_its_source() {
             "--cfn-format",
             "yaml",
             "--var",
-            "unused=1",
+            "tag=2",
         ])
         .status()
         .expect("runs");
@@ -219,8 +220,8 @@ fn a_previous_build_is_replaced_whole_and_records_its_source() {
     assert_eq!(source.sha256, sha256_hex(&text));
     assert_eq!(source.options.cfn_format, "yaml");
     assert_eq!(
-        source.options.vars.get("unused").map(String::as_str),
-        Some("1")
+        source.options.vars.get("tag").map(String::as_str),
+        Some("2")
     );
 }
 
