@@ -4,6 +4,8 @@
 //!   service, worker and job (on `eks`: per workload that needs a pod role), wired with exports
 //!   and imports.
 //! - [`kubernetes`]: on `eks`, the manifests, applied after every stack.
+//! - [`routes`]: where each public route sits on the shared load balancer, stable as routes come
+//!   and go.
 //! - [`manifest()`]: `manifest.json`, listing every artifact with its stack, deploy order
 //!   (from `depends-on`) and sha256, and which stack output fills each placeholder of the
 //!   manifests.
@@ -14,6 +16,7 @@ pub mod cloudformation;
 pub mod contract;
 pub mod deploy_facts;
 pub mod kubernetes;
+pub mod routes;
 
 use std::collections::{BTreeMap, BTreeSet};
 
@@ -116,38 +119,6 @@ pub fn emit(workspace: &Valid<Workspace>, format: TemplateFormat) -> Result<Arti
     }
     let manifest = manifest(workspace, &files)?;
     Ok(Artifacts { files, manifest })
-}
-
-/// The rank of every public route on the shared load balancer, 1 first: host rules before
-/// path-only rules, longer paths first. ECS listener rule priorities and the Ingress
-/// `group.order` both use it, so a catch-all `/` never hides `/api` on either target.
-pub fn route_ranks(workspace: &Workspace) -> BTreeMap<(String, u16), u32> {
-    let mut routes: Vec<(bool, std::cmp::Reverse<usize>, String, String, String, u16)> = Vec::new();
-    for workload in &workspace.workloads {
-        for port in &workload.container.ports {
-            if let Some(route) = &port.route {
-                let host = route
-                    .host
-                    .as_ref()
-                    .map(|host| host.value.clone())
-                    .unwrap_or_default();
-                routes.push((
-                    host.is_empty(),
-                    std::cmp::Reverse(route.path.value.len()),
-                    host,
-                    route.path.value.clone(),
-                    workload.name.value.clone(),
-                    port.number.value,
-                ));
-            }
-        }
-    }
-    routes.sort();
-    routes
-        .into_iter()
-        .zip(1u32..)
-        .map(|((_, _, _, _, workload, port), rank)| ((workload, port), rank))
-        .collect()
 }
 
 /// The deploy order of each workload: 1 + the highest order of what it depends on (the platform

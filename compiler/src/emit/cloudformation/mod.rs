@@ -73,7 +73,7 @@ pub struct Context<'a> {
     pub naming: Naming<'a>,
     /// The platform stack's name (the prefix of its exports).
     pub platform_stack: String,
-    /// Listener rule priorities by (workload, port), most specific route first.
+    /// Listener rule priorities by (workload, port) ([`super::routes::route_priorities`]).
     pub priorities: BTreeMap<(String, u16), u32>,
     /// Whether tasks run in public subnets and need a public IP to pull images.
     pub assign_public_ip: bool,
@@ -115,7 +115,7 @@ impl<'a> Context<'a> {
             workspace,
             naming,
             platform_stack: naming.platform_stack(),
-            priorities: super::route_ranks(workspace),
+            priorities: super::routes::route_priorities(workspace),
             assign_public_ip,
             volumes,
             repositories,

@@ -93,7 +93,7 @@ impl<'a> Context<'a> {
             workspace,
             naming: Naming::of(workspace),
             namespace: &workspace.eks.namespace.value,
-            ingress_orders: crate::emit::route_ranks(workspace),
+            ingress_orders: crate::emit::routes::ingress_orders(workspace),
         }
     }
 

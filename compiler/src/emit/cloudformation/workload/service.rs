@@ -64,15 +64,10 @@ pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: 
         target_groups.push(target_group);
     }
 
-    let desired = match &workload.replicas {
-        Replicas::Fixed(count) => *count,
-        Replicas::Auto { min, .. } => min.value,
-    };
     let mut properties = json!({
         "ServiceName": name,
         "Cluster": context.import(exports::CLUSTER_ARN),
         "TaskDefinition": reference(ids::TASK_DEFINITION),
-        "DesiredCount": desired,
         "NetworkConfiguration": {
             "AwsvpcConfiguration": {
                 "Subnets": { "Fn::Split": [",", context.import(exports::WORKLOAD_SUBNETS)] },
@@ -94,6 +89,12 @@ pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: 
     if let (Some(object), Value::Object(placement)) = (properties.as_object_mut(), launch(context))
     {
         object.extend(placement);
+        // An autoscaled service has no `DesiredCount`: CloudFormation then starts a new service
+        // with one task (the scalable target raises it to `min` at once) and leaves the count
+        // autoscaling chose alone on every later deploy, where a fixed value would reset it.
+        if let Replicas::Fixed(count) = &workload.replicas {
+            object.insert("DesiredCount".into(), json!(count));
+        }
         if !load_balancers.is_empty() {
             object.insert("LoadBalancers".into(), Value::Array(load_balancers));
             if let Some(grace) = workload

@@ -304,6 +304,27 @@ fn jobs_run_through_a_state_machine_with_timeout_and_retries() {
 }
 
 #[test]
+fn autoscaled_services_leave_the_task_count_to_autoscaling() {
+    let workspace = workspace(SHOP, "fargate");
+    let web = stack(&workspace, "web");
+    assert!(
+        web["Resources"]["Service"]["Properties"]
+            .get("DesiredCount")
+            .is_none(),
+        "a deploy must not reset what autoscaling chose"
+    );
+    assert_eq!(
+        web["Resources"]["ScalableTarget"]["Properties"]["MinCapacity"],
+        2
+    );
+    let mailer = stack(&workspace, "mailer");
+    assert_eq!(
+        mailer["Resources"]["Service"]["Properties"]["DesiredCount"],
+        1
+    );
+}
+
+#[test]
 fn target_ecs_places_tasks_on_the_capacity_provider() {
     let workspace = workspace(SHOP, "ecs");
     let web = stack(&workspace, "web");

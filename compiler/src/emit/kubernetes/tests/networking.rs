@@ -31,8 +31,8 @@ fn public_ports_get_alb_ingresses() {
         annotations["alb.ingress.kubernetes.io/certificate-arn"],
         "arn:aws:acm:eu-west-1:123456789012:certificate/abc"
     );
-    // the catch-all `/` is evaluated after every more specific route
-    assert_eq!(annotations["alb.ingress.kubernetes.io/group.order"], "3");
+    // the catch-all `/` is evaluated after every more specific route: the last band
+    assert_eq!(annotations["alb.ingress.kubernetes.io/group.order"], "32");
     assert_eq!(web["spec"]["ingressClassName"], "alb");
     assert_eq!(
         web["spec"]["rules"],
@@ -50,8 +50,8 @@ fn public_ports_get_alb_ingresses() {
         "/api"
     );
     assert_eq!(
-        http["metadata"]["annotations"]["alb.ingress.kubernetes.io/group.order"],
-        "1"
+        http["metadata"]["annotations"]["alb.ingress.kubernetes.io/group.order"], "15",
+        "a host route one segment deep"
     );
     let grpc = object(documents, "Ingress", "api-grpc-9090");
     let annotations = &grpc["metadata"]["annotations"];
