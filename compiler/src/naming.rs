@@ -243,6 +243,11 @@ impl<'a> Naming<'a> {
         shorten(&self.prefix(), LOAD_BALANCER.max)
     }
 
+    /// An SSM parameter the platform stack writes, `/berth/<workspace>/<env>/<key>`.
+    pub fn parameter(&self, key: &str) -> String {
+        format!("/berth/{}/{}/{key}", self.workspace, self.environment)
+    }
+
     /// The log group of the workspace.
     pub fn log_group(&self) -> String {
         format!("/berth/{}/{}", self.workspace, self.environment)
@@ -268,6 +273,13 @@ impl<'a> Naming<'a> {
     /// The Cloud Map namespace services reach each other in.
     pub fn discovery_namespace(&self) -> String {
         format!("{}.{}.local", self.environment, self.workspace)
+    }
+
+    /// The Cloud Map service ECS Service Connect creates for one port of a workload,
+    /// `<workload>_<port>` ([`shorten`]ed to 64): the `_`, which names cannot hold, keeps it apart
+    /// from the DNS service discovery entry named after the workload.
+    pub fn discovery_name(workload: &str, port: u16) -> String {
+        shorten(&format!("{workload}_{port}"), 64)
     }
 
     /// The Kubernetes Secret an `ExternalSecret` writes for a workload.

@@ -54,6 +54,7 @@ pub fn check_target(workspace: &Workspace, diagnostics: &mut Diagnostics) {
         if target.is_ecs_family() {
             check_eventbridge_schedule(workload, diagnostics);
             warn_ecs_approximations(workload, diagnostics);
+            warn_job_service_names(workspace, workload, diagnostics);
         }
     }
 }
@@ -150,6 +151,46 @@ fn warn_ecs_approximations(workload: &Workload, diagnostics: &mut Diagnostics) {
     }
 }
 
+/// A job on ECS runs as a standalone task, which ECS Service Connect does not serve, so a bare
+/// service name (`http://api:9000`) in its environment does not resolve there: warn at each such
+/// value and name the Cloud Map name that does.
+fn warn_job_service_names(workspace: &Workspace, job: &Workload, diagnostics: &mut Diagnostics) {
+    if job.kind != WorkloadKind::Job {
+        return;
+    }
+    let namespace = crate::naming::Naming::of(workspace).discovery_namespace();
+    for value in job
+        .containers()
+        .flat_map(|container| container.env.values())
+    {
+        let called = workspace.workloads.iter().find_map(|service| {
+            service
+                .containers()
+                .flat_map(|container| &container.ports)
+                .map(|port| format!("{}:{}", service.name.value, port.number.value))
+                .find(|address| names_host(&value.value, address))
+                .map(|address| (service, address))
+        });
+        if let Some((service, address)) = called {
+            diagnostics.push(approximated(
+                value.span,
+                format!("on ECS a job runs as a standalone task, which Service Connect does not serve, so `{address}` does not resolve in `{}`", job.name.value),
+                &format!("use the service's Cloud Map name, `{}.{namespace}`, which resolves from every task (on EKS the short name works too)", service.name.value),
+            ));
+        }
+    }
+}
+
+/// Whether `text` uses `address` (`host:port`) as the host of a URL or on its own.
+fn names_host(text: &str, address: &str) -> bool {
+    text.match_indices(address).any(|(start, _)| {
+        let before = &text[..start];
+        let after = &text[start + address.len()..];
+        (before.is_empty() || before.ends_with("//") || before.ends_with('@'))
+            && !after.starts_with(|character: char| character.is_ascii_digit())
+    })
+}
+
 /// Differences on eks that concern the workspace as a whole rather than one workload.
 fn warn_kubernetes_workspace(workspace: &Workspace, diagnostics: &mut Diagnostics) {
     for (key, value) in &workspace.tags {
@@ -160,21 +201,6 @@ fn warn_kubernetes_workspace(workspace: &Workspace, diagnostics: &mut Diagnostic
                 "label keys and values are at most 63 characters of letters, digits, `-`, `_` and `.`, starting and ending alphanumeric",
             ));
         }
-    }
-    let naming = crate::naming::Naming::of(workspace);
-    if let Some(service) = workspace.workloads.iter().find(|workload| {
-        workload.kind == WorkloadKind::Service && !workload.container.ports.is_empty()
-    }) {
-        diagnostics.push(approximated(
-            service.name.span,
-            format!(
-                "service discovery names differ: `{name}.{namespace}.svc.cluster.local` on EKS, `{name}.{discovery}` on ECS",
-                name = service.name.value,
-                namespace = workspace.eks.namespace.value,
-                discovery = naming.discovery_namespace(),
-            ),
-            "within one namespace the short name (`http://<service>:<port>`) works on EKS; on ECS use the full Cloud Map name",
-        ));
     }
     let mut users: std::collections::BTreeMap<&str, Vec<&Workload>> =
         std::collections::BTreeMap::new();
@@ -322,10 +348,10 @@ worker "thumbs" { image "thumbs:1"; volume "uploads" path="/data"; }
     fn eks_reports_what_it_renders_differently() {
         let messages = warnings(SHARED, Target::Eks);
         assert!(
-            messages.iter().any(|message| message.contains(
-                "`web.shop-default.svc.cluster.local` on EKS, `web.default.shop.local` on ECS"
-            )),
-            "{messages:#?}"
+            messages
+                .iter()
+                .all(|message| !message.contains("service discovery")),
+            "bare service names resolve on every target: {messages:#?}"
         );
         assert!(
             messages
@@ -338,6 +364,31 @@ worker "thumbs" { image "thumbs:1"; volume "uploads" path="/data"; }
                 .iter()
                 .any(|message| message.contains("becomes a Kubernetes startup probe")),
             "{messages:#?}"
+        );
+    }
+
+    #[test]
+    fn a_job_calling_a_bare_service_name_on_ecs_is_told_the_name_that_resolves() {
+        let source = r#"
+workspace "shop" { region "eu-west-1"; }
+service "api" { image "nginx:1"; port 9000; }
+job "report" {
+    image "report:1"
+    schedule "0 3 * * *"
+    env { API_URL "http://api:9000/v1"; OTHER "http://api:90001"; PLAIN "api"; }
+}
+"#;
+        let messages = warnings(source, Target::Fargate);
+        let about_names: Vec<&String> = messages
+            .iter()
+            .filter(|message| message.contains("Service Connect"))
+            .collect();
+        assert_eq!(about_names.len(), 1, "{messages:#?}");
+        assert!(about_names[0].contains("`api:9000` does not resolve in `report`"));
+        assert!(
+            warnings(source, Target::Eks)
+                .iter()
+                .all(|message| !message.contains("Service Connect"))
         );
     }
 

@@ -3,7 +3,11 @@
 //! The platform stack ([`platform`]) owns everything shared — network, cluster, load balancer,
 //! service discovery, logs, keys, repositories, file system, EC2 capacity — and exports what the
 //! workload stacks ([`workload`]) import. Export names are `<platform stack>-<Key>`, with the
-//! keys in [`exports`].
+//! keys in [`exports`]. An export can never change while another stack imports it, so only
+//! values that stay the same for the life of the resource are exported; values a setting can
+//! change (the subnets when `nat` or `zones` change, the listener when a `domain` is added) are
+//! SSM parameters the platform stack writes and each workload stack reads at every deploy
+//! ([`parameters`]).
 //!
 //! On `eks` the platform stack ([`eks`]) holds the network, the cluster, its node groups and
 //! add-ons; one small stack per workload that needs a pod role holds that role and its Pod
@@ -29,32 +33,35 @@ use crate::naming::Naming;
 pub mod exports {
     /// The VPC id.
     pub const VPC_ID: &str = "VpcId";
-    /// The subnets tasks run in, comma-joined (use `Fn::Split`).
-    pub const WORKLOAD_SUBNETS: &str = "WorkloadSubnets";
     /// The security group every task runs with.
     pub const WORKLOAD_SECURITY_GROUP: &str = "WorkloadSecurityGroup";
     /// The ECS cluster name.
     pub const CLUSTER_NAME: &str = "ClusterName";
     /// The ECS cluster ARN.
     pub const CLUSTER_ARN: &str = "ClusterArn";
-    /// The listener public ports attach rules to (HTTPS with a domain, else HTTP); only when a
-    /// port is public.
-    pub const LISTENER_ARN: &str = "ListenerArn";
     /// The load balancer's full name (`app/…/…`), for request-count scaling; only when public.
     pub const LOAD_BALANCER_FULL_NAME: &str = "LoadBalancerFullName";
     /// The Cloud Map private DNS namespace id.
     pub const DISCOVERY_NAMESPACE_ID: &str = "DiscoveryNamespaceId";
+    /// The Cloud Map namespace's ARN, which ECS Service Connect names it by.
+    pub const DISCOVERY_NAMESPACE_ARN: &str = "DiscoveryNamespaceArn";
     /// The EFS file system id; only when a volume is declared.
     pub const FILE_SYSTEM_ID: &str = "FileSystemId";
     /// The ECS capacity provider; only for target `ecs`.
     pub const CAPACITY_PROVIDER: &str = "CapacityProvider";
     /// The KMS key encrypting logs, repositories and the file system.
     pub const KEY_ARN: &str = "KeyArn";
+}
 
-    /// The export key of the EFS access point of `volume`.
-    pub fn access_point(volume: &str) -> String {
-        super::logical_id(&["AccessPoint", volume])
-    }
+/// The SSM parameters the platform stack writes, named `/berth/<workspace>/<env>/<key>`, for
+/// values a setting can change; workload stacks read them through template parameters of type
+/// `AWS::SSM::Parameter::Value<…>`, resolved at each deploy.
+pub mod parameters {
+    /// The subnets tasks run in (a `StringList`): private with `nat`, else public, one per zone.
+    pub const WORKLOAD_SUBNETS: &str = "workload-subnets";
+    /// The listener public ports attach rules to: HTTPS with a `domain`, else HTTP; only when a
+    /// port is public.
+    pub const LISTENER_ARN: &str = "listener-arn";
 }
 
 /// The keys of outputs the deploy step reads that no stack imports (never exported).
@@ -130,6 +137,32 @@ impl<'a> Context<'a> {
     /// `Fn::ImportValue` of the platform export `key`.
     pub fn import(&self, key: &str) -> Value {
         import(&self.export_name(key))
+    }
+
+    /// The name of the platform's SSM parameter `key` (one of [`parameters`]).
+    pub fn parameter_name(&self, key: &str) -> String {
+        self.naming.parameter(key)
+    }
+
+    /// Declares in `template` a parameter that reads the platform's SSM parameter `key` (a list
+    /// when `list`) at each deploy, defaulting to its name so the deploy passes nothing; returns
+    /// a reference to it.
+    pub fn read_parameter(&self, template: &mut Template, key: &str, list: bool) -> Value {
+        let id = logical_id(&[key]);
+        let kind = if list {
+            "AWS::SSM::Parameter::Value<List<String>>"
+        } else {
+            "AWS::SSM::Parameter::Value<String>"
+        };
+        template.parameter(
+            &id,
+            serde_json::json!({
+                "Type": kind,
+                "Default": self.parameter_name(key),
+                "Description": format!("The platform's SSM parameter {}, read at each deploy; leave the default.", self.parameter_name(key)),
+            }),
+        );
+        reference(&id)
     }
 
     /// Whether any port is public (so the load balancer exists).

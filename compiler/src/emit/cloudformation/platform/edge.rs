@@ -1,5 +1,6 @@
 //! Where workloads run and are reached: the ECS cluster, the Cloud Map namespace services find
-//! each other in, and the shared internet-facing load balancer with its listeners.
+//! each other in (through ECS Service Connect, the cluster's default namespace), and the shared
+//! internet-facing load balancer with its listeners.
 
 use serde_json::json;
 
@@ -27,6 +28,7 @@ pub(super) fn cluster(
         json!({
             "ClusterName": context.naming.prefix(),
             "ClusterSettings": [{ "Name": "containerInsights", "Value": "enabled" }],
+            "ServiceConnectDefaults": { "Namespace": attribute(NAMESPACE, "Arn") },
             "Tags": workspace_tags(context),
         }),
     );
@@ -53,6 +55,12 @@ pub(super) fn cluster(
         exports::DISCOVERY_NAMESPACE_ID,
         attribute(NAMESPACE, "Id"),
     );
+    export(
+        context,
+        template,
+        exports::DISCOVERY_NAMESPACE_ARN,
+        attribute(NAMESPACE, "Arn"),
+    );
     Cluster {
         id: CLUSTER.to_owned(),
     }
@@ -60,13 +68,13 @@ pub(super) fn cluster(
 
 /// The internet-facing application load balancer in the public subnets. Without a domain its
 /// HTTP listener answers 404 until workloads add rules; with one, HTTP redirects to an HTTPS
-/// listener that does.
+/// listener that does. Returns the logical id of the listener rules attach to.
 pub(super) fn load_balancer(
     context: &Context<'_>,
     template: &mut Template,
     network: &Network,
     groups: &SecurityGroups,
-) {
+) -> &'static str {
     template.resource_with(
         LOAD_BALANCER,
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
@@ -120,9 +128,14 @@ pub(super) fn load_balancer(
             "Tags": workspace_tags(context),
         }),
     );
+    export(
+        context,
+        template,
+        exports::LOAD_BALANCER_FULL_NAME,
+        attribute(LOAD_BALANCER, "LoadBalancerFullName"),
+    );
     let Some(domain) = &context.workspace.domain else {
-        export_listener(context, template, HTTP_LISTENER);
-        return;
+        return HTTP_LISTENER;
     };
     template.resource(
         HTTPS_LISTENER,
@@ -137,21 +150,5 @@ pub(super) fn load_balancer(
             "Tags": workspace_tags(context),
         }),
     );
-    export_listener(context, template, HTTPS_LISTENER);
-}
-
-/// Exports the listener rules attach to, and the load balancer's full name.
-fn export_listener(context: &Context<'_>, template: &mut Template, listener: &str) {
-    export(
-        context,
-        template,
-        exports::LISTENER_ARN,
-        reference(listener),
-    );
-    export(
-        context,
-        template,
-        exports::LOAD_BALANCER_FULL_NAME,
-        attribute(LOAD_BALANCER, "LoadBalancerFullName"),
-    );
+    HTTPS_LISTENER
 }

@@ -18,7 +18,7 @@ pub(super) mod storage;
 
 use serde_json::{Value, json};
 
-use super::{Context, Template, exports, tags};
+use super::{Context, Template, exports, logical_id, parameters, reference, tags};
 use crate::model::Target;
 
 /// The shared infrastructure of one workspace and environment.
@@ -38,7 +38,14 @@ pub fn platform_stack(context: &Context<'_>) -> Template {
     let groups = firewall::security_groups(context, &mut template, &network);
     let cluster = edge::cluster(context, &mut template, &network);
     if context.has_public_ports() {
-        edge::load_balancer(context, &mut template, &network, &groups);
+        let listener = edge::load_balancer(context, &mut template, &network, &groups);
+        publish(
+            context,
+            &mut template,
+            parameters::LISTENER_ARN,
+            "String",
+            &reference(listener),
+        );
     }
     storage::repositories(context, &mut template, &encryption);
     if !context.volumes.is_empty() {
@@ -48,11 +55,12 @@ pub fn platform_stack(context: &Context<'_>) -> Template {
         capacity::capacity(context, &mut template, &network, &groups, &cluster);
     }
     export(context, &mut template, exports::VPC_ID, network.vpc.clone());
-    export(
+    publish(
         context,
         &mut template,
-        exports::WORKLOAD_SUBNETS,
-        json!({ "Fn::Join": [",", network.workload_subnets] }),
+        parameters::WORKLOAD_SUBNETS,
+        "StringList",
+        &json!({ "Fn::Join": [",", network.workload_subnets] }),
     );
     export(
         context,
@@ -105,6 +113,32 @@ struct Cluster {
 /// Adds an output exported as `key`, with the key as its logical id.
 fn export(context: &Context<'_>, template: &mut Template, key: &str, value: Value) {
     template.output(key, value, Some(context.export_name(key)));
+}
+
+/// Writes `value` to the platform's SSM parameter `key` (of SSM type `kind`), for workload
+/// stacks to read at each deploy.
+fn publish(context: &Context<'_>, template: &mut Template, key: &str, kind: &str, value: &Value) {
+    let tags: serde_json::Map<String, Value> = match tags(context.workspace, None) {
+        Value::Array(pairs) => pairs
+            .into_iter()
+            .filter_map(|pair| Some((pair["Key"].as_str()?.to_owned(), pair["Value"].clone())))
+            .collect(),
+        _ => serde_json::Map::new(),
+    };
+    template.resource(
+        &logical_id(&[key, "Parameter"]),
+        "AWS::SSM::Parameter",
+        json!({
+            "Name": context.parameter_name(key),
+            "Type": kind,
+            "Value": value,
+            "Description": format!(
+                "berth {} ({}): {key}, read by the workload stacks at each deploy",
+                context.workspace.name.value, context.workspace.environment.value
+            ),
+            "Tags": Value::Object(tags),
+        }),
+    );
 }
 
 /// The workspace's tags plus a `Name` tag (unless the workspace sets one), sorted by key.
@@ -178,13 +212,18 @@ mod tests {
         service "api" { image repository="api" tag="1"; port 9000; volume "data" path="/data"; }
     "#;
 
+    /// The value the platform writes to its SSM parameter `key`.
+    fn parameter<'a>(template: &'a Value, key: &str) -> &'a Value {
+        &template["Resources"][logical_id(&[key, "Parameter"])]["Properties"]["Value"]
+    }
+
     #[test]
     fn without_nat_there_are_only_public_subnets() {
         let template = platform(PUBLIC, None);
         assert!(resources_of(&template, "AWS::EC2::NatGateway").is_empty());
         assert!(resources_of(&template, "AWS::EC2::EIP").is_empty());
         assert_eq!(resources_of(&template, "AWS::EC2::Subnet").len(), 3);
-        let joined = &template["Outputs"][exports::WORKLOAD_SUBNETS]["Value"]["Fn::Join"][1];
+        let joined = &parameter(&template, parameters::WORKLOAD_SUBNETS)["Fn::Join"][1];
         assert_eq!(
             joined,
             &json!([{ "Ref": "PublicSubnet1" }, { "Ref": "PublicSubnet2" }, { "Ref": "PublicSubnet3" }])
@@ -196,7 +235,7 @@ mod tests {
         let template = platform(PRIVATE, None);
         assert_eq!(resources_of(&template, "AWS::EC2::NatGateway").len(), 2);
         assert_eq!(resources_of(&template, "AWS::EC2::Subnet").len(), 4);
-        let joined = &template["Outputs"][exports::WORKLOAD_SUBNETS]["Value"]["Fn::Join"][1];
+        let joined = &parameter(&template, parameters::WORKLOAD_SUBNETS)["Fn::Join"][1];
         assert_eq!(
             joined,
             &json!([{ "Ref": "PrivateSubnet1" }, { "Ref": "PrivateSubnet2" }])
@@ -213,17 +252,15 @@ mod tests {
         let template = platform(PRIVATE, Some(Target::Ecs));
         let mut keys = vec![
             exports::VPC_ID.to_owned(),
-            exports::WORKLOAD_SUBNETS.to_owned(),
             exports::WORKLOAD_SECURITY_GROUP.to_owned(),
             exports::CLUSTER_NAME.to_owned(),
             exports::CLUSTER_ARN.to_owned(),
-            exports::LISTENER_ARN.to_owned(),
             exports::LOAD_BALANCER_FULL_NAME.to_owned(),
             exports::DISCOVERY_NAMESPACE_ID.to_owned(),
+            exports::DISCOVERY_NAMESPACE_ARN.to_owned(),
             exports::FILE_SYSTEM_ID.to_owned(),
             exports::CAPACITY_PROVIDER.to_owned(),
             exports::KEY_ARN.to_owned(),
-            exports::access_point("data"),
         ];
         keys.sort();
         let outputs = template["Outputs"].as_object().expect("outputs");
@@ -245,9 +282,13 @@ mod tests {
             );
         }
         assert_eq!(
-            outputs[exports::LISTENER_ARN]["Value"],
-            json!({ "Ref": "HttpsListener" }),
+            parameter(&template, parameters::LISTENER_ARN),
+            &json!({ "Ref": "HttpsListener" }),
             "with a domain, public ports attach to the HTTPS listener"
+        );
+        assert_eq!(
+            template["Resources"]["ListenerArnParameter"]["Properties"]["Name"],
+            "/berth/shop/default/listener-arn"
         );
     }
 
@@ -264,8 +305,8 @@ mod tests {
         }
         assert!(fargate["Outputs"][exports::CAPACITY_PROVIDER].is_null());
         assert_eq!(
-            fargate["Outputs"][exports::LISTENER_ARN]["Value"],
-            json!({ "Ref": "HttpListener" })
+            parameter(&fargate, parameters::LISTENER_ARN),
+            &json!({ "Ref": "HttpListener" })
         );
         let ecs = platform(PUBLIC, Some(Target::Ecs));
         assert_eq!(resources_of(&ecs, "AWS::ECS::CapacityProvider").len(), 1);
@@ -275,7 +316,7 @@ mod tests {
             None,
         );
         assert!(resources_of(&internal, "AWS::ElasticLoadBalancingV2::LoadBalancer").is_empty());
-        assert!(internal["Outputs"][exports::LISTENER_ARN].is_null());
+        assert!(parameter(&internal, parameters::LISTENER_ARN).is_null());
     }
 
     #[test]
@@ -300,7 +341,7 @@ mod tests {
             "vpc-0abc1234def567890"
         );
         assert_eq!(
-            template["Outputs"][exports::WORKLOAD_SUBNETS]["Value"]["Fn::Join"][1],
+            parameter(&template, parameters::WORKLOAD_SUBNETS)["Fn::Join"][1],
             json!(["subnet-0bbb5555ccc66666a", "subnet-0eee7777fff88888b"])
         );
         assert_eq!(

@@ -20,6 +20,33 @@ const KEPT_IMAGES: u32 = 50;
 /// The POSIX user and group owning each volume's directory.
 const VOLUME_OWNER: &str = "1000";
 
+/// The access point of volume `volume` as logical id `id` in a workload stack: rooted at
+/// `/<volume>` (created owned by [`VOLUME_OWNER`] with mode 0750), acting as that user. Every
+/// workload that declares the volume has its own access point to the same directory, so they
+/// share its data.
+pub(crate) fn access_point(context: &Context<'_>, template: &mut Template, id: &str, volume: &str) {
+    template.resource(
+        id,
+        "AWS::EFS::AccessPoint",
+        json!({
+            "FileSystemId": context.import(exports::FILE_SYSTEM_ID),
+            "PosixUser": { "Uid": VOLUME_OWNER, "Gid": VOLUME_OWNER },
+            "RootDirectory": {
+                "Path": format!("/{volume}"),
+                "CreationInfo": {
+                    "OwnerUid": VOLUME_OWNER,
+                    "OwnerGid": VOLUME_OWNER,
+                    "Permissions": "0750",
+                },
+            },
+            "AccessPointTags": named_tags(
+                context,
+                &format!("{}-{volume}", context.naming.prefix()),
+            ),
+        }),
+    );
+}
+
 /// What the key encrypts on `ecs` and `fargate`, for its description.
 pub(crate) const KEY_USES: &str = "logs, repositories and file systems";
 
@@ -230,8 +257,8 @@ pub(crate) fn file_system(
 }
 
 /// The file system of `ecs` and `fargate`: mounted by IAM-authorized tasks, its mount targets
-/// in the workload group, and one access point per volume rooted at `/<volume>`; the file
-/// system and each access point are exported.
+/// in the workload group; the file system is exported. Each workload stack makes its own access
+/// point per volume ([`access_point`]), so adding or removing a volume never changes an export.
 pub(super) fn volumes(
     context: &Context<'_>,
     template: &mut Template,
@@ -247,35 +274,6 @@ pub(super) fn volumes(
         &groups.workload,
         Mounts::IamOnly,
     );
-    for volume in &context.volumes {
-        let id = logical_id(&[FILE_SYSTEM, "AccessPoint", volume]);
-        template.resource(
-            &id,
-            "AWS::EFS::AccessPoint",
-            json!({
-                "FileSystemId": reference(FILE_SYSTEM),
-                "PosixUser": { "Uid": VOLUME_OWNER, "Gid": VOLUME_OWNER },
-                "RootDirectory": {
-                    "Path": format!("/{volume}"),
-                    "CreationInfo": {
-                        "OwnerUid": VOLUME_OWNER,
-                        "OwnerGid": VOLUME_OWNER,
-                        "Permissions": "0750",
-                    },
-                },
-                "AccessPointTags": named_tags(
-                    context,
-                    &format!("{}-{volume}", context.naming.prefix()),
-                ),
-            }),
-        );
-        export(
-            context,
-            template,
-            &exports::access_point(volume),
-            reference(&id),
-        );
-    }
     export(
         context,
         template,

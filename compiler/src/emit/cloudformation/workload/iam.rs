@@ -8,7 +8,7 @@ use serde_json::{Map, Value, json};
 use super::{
     Context, Template, arn, escape_sub, exports, ids, policy_document, sub_with, trust_policy,
 };
-use crate::emit::cloudformation::tags;
+use crate::emit::cloudformation::{attribute, tags};
 use crate::model::{SecretSource, Workload};
 
 /// The ECS service principal tasks assume roles through.
@@ -190,12 +190,7 @@ pub(super) fn task_role(template: &mut Template, context: &Context<'_>, workload
         let access_points: Vec<Value> = workload
             .volumes
             .iter()
-            .map(|volume| {
-                sub_with(
-                    "arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:access-point/${AccessPoint}",
-                    json!({ "AccessPoint": context.import(&exports::access_point(&volume.name.value)) }),
-                )
-            })
+            .map(|volume| attribute(&ids::access_point(&volume.name.value), "Arn"))
             .collect();
         let mut statement = allow(
             &[

@@ -5,7 +5,8 @@ use serde_json::{Map, Value, json};
 
 use super::iam::{allow, role};
 use super::{
-    Context, Template, arn, assign_public_ip, exports, ids, is_fargate, seconds, sub_with,
+    Context, Template, arn, assign_public_ip, exports, ids, is_fargate, parameters, seconds,
+    sub_with,
 };
 use crate::emit::cloudformation::{attribute, reference, tags};
 use crate::model::Workload;
@@ -27,7 +28,10 @@ pub(super) fn job(template: &mut Template, context: &Context<'_>, workload: &Wor
     let mut substitutions = json!({
         "Cluster": context.import(exports::CLUSTER_ARN),
         "TaskDefinition": reference(ids::TASK_DEFINITION),
-        "Subnets": context.import(exports::WORKLOAD_SUBNETS),
+        // The platform writes the subnets as a list; the definition takes them comma-joined.
+        "Subnets": {
+            "Fn::Join": [",", context.read_parameter(template, parameters::WORKLOAD_SUBNETS, true)]
+        },
         "SecurityGroup": context.import(exports::WORKLOAD_SECURITY_GROUP),
     });
     if !is_fargate(context)

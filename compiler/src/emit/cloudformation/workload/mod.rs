@@ -20,7 +20,7 @@ mod tests;
 
 use serde_json::{Map, Value, json};
 
-use super::{Context, Template, attribute, exports, reference};
+use super::{Context, Template, attribute, exports, parameters, reference};
 use crate::model::{Target, Workload, WorkloadKind};
 
 /// Logical ids of the resources a workload stack holds.
@@ -35,6 +35,11 @@ mod ids {
     pub const STATE_MACHINE_ROLE: &str = "StateMachineRole";
     pub const SCHEDULE: &str = "Schedule";
     pub const SCHEDULE_ROLE: &str = "ScheduleRole";
+
+    /// The EFS access point of `volume`.
+    pub fn access_point(volume: &str) -> String {
+        crate::naming::logical_id(&["AccessPoint", volume])
+    }
 }
 
 /// Everything one workload needs beyond the platform.
@@ -46,6 +51,14 @@ pub fn workload_stack(context: &Context<'_>, workload: &Workload) -> Template {
         context.workspace.name.value,
         context.workspace.environment.value
     ));
+    for volume in &workload.volumes {
+        super::platform::storage::access_point(
+            context,
+            &mut template,
+            &ids::access_point(&volume.name.value),
+            &volume.name.value,
+        );
+    }
     iam::execution_role(&mut template, context, workload);
     iam::task_role(&mut template, context, workload);
     task::task_definition(&mut template, context, workload);

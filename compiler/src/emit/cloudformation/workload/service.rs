@@ -3,9 +3,10 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Context, Template, assign_public_ip, exports, ids, launch, seconds};
+use super::{Context, Template, assign_public_ip, exports, ids, launch, parameters, seconds};
 use crate::emit::cloudformation::{attribute, logical_id, reference, tags};
 use crate::model::{Port, Protocol, Replicas, Route, Workload};
+use crate::naming::Naming;
 
 /// Adds the ECS service of `workload` and everything that routes to and scales it.
 pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: &Workload) {
@@ -38,6 +39,7 @@ pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: 
             continue;
         };
         let number = port.number.value.to_string();
+        let listener = context.read_parameter(template, parameters::LISTENER_ARN, false);
         let target_group = logical_id(&["TargetGroup", &number]);
         let rule = logical_id(&["ListenerRule", &number]);
         template.resource(
@@ -49,7 +51,7 @@ pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: 
             &rule,
             "AWS::ElasticLoadBalancingV2::ListenerRule",
             json!({
-                "ListenerArn": context.import(exports::LISTENER_ARN),
+                "ListenerArn": listener,
                 "Priority": priority,
                 "Conditions": conditions(route),
                 "Actions": [{ "Type": "forward", "TargetGroupArn": reference(&target_group) }],
@@ -70,7 +72,7 @@ pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: 
         "TaskDefinition": reference(ids::TASK_DEFINITION),
         "NetworkConfiguration": {
             "AwsvpcConfiguration": {
-                "Subnets": { "Fn::Split": [",", context.import(exports::WORKLOAD_SUBNETS)] },
+                "Subnets": context.read_parameter(template, parameters::WORKLOAD_SUBNETS, true),
                 "SecurityGroups": [context.import(exports::WORKLOAD_SECURITY_GROUP)],
                 "AssignPublicIp": assign_public_ip(context),
             }
@@ -81,6 +83,7 @@ pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: 
             "MaximumPercent": 200,
         },
         "ServiceRegistries": [{ "RegistryArn": attribute(ids::DISCOVERY_SERVICE, "Arn") }],
+        "ServiceConnectConfiguration": service_connect(context, workload),
         "PropagateTags": "SERVICE",
         "EnableECSManagedTags": true,
         "EnableExecuteCommand": false,
@@ -137,6 +140,41 @@ pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: 
             target_groups.first().map(String::as_str),
         );
     }
+}
+
+/// ECS Service Connect: every task of every service and worker gets a proxy that resolves each
+/// other service's bare name, so `http://<service>:<port>` works as it does in one Kubernetes
+/// namespace. A service offers each port of each of its containers under its own name; a worker
+/// only calls out. The proxy logs to the workspace's log group.
+fn service_connect(context: &Context<'_>, workload: &Workload) -> Value {
+    let name = workload.name.value.as_str();
+    let offered: Vec<Value> = workload
+        .containers()
+        .flat_map(|container| &container.ports)
+        .map(|port| {
+            json!({
+                "PortName": Naming::port_name(port.protocol.name(), port.number.value),
+                "DiscoveryName": Naming::discovery_name(name, port.number.value),
+                "ClientAliases": [{ "DnsName": name, "Port": port.number.value }],
+            })
+        })
+        .collect();
+    let mut configuration = json!({
+        "Enabled": true,
+        "Namespace": context.import(exports::DISCOVERY_NAMESPACE_ARN),
+        "LogConfiguration": {
+            "LogDriver": "awslogs",
+            "Options": {
+                "awslogs-group": context.naming.log_group(),
+                "awslogs-region": reference("AWS::Region"),
+                "awslogs-stream-prefix": format!("{name}-service-connect"),
+            }
+        },
+    });
+    if let (false, Some(object)) = (offered.is_empty(), configuration.as_object_mut()) {
+        object.insert("Services".into(), Value::Array(offered));
+    }
+    configuration
 }
 
 /// The target group of a public port, health-checked like the workload's http health check

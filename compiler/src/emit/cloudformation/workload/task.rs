@@ -27,7 +27,7 @@ pub(super) fn task_definition(template: &mut Template, context: &Context<'_>, wo
                 "FilesystemId": context.import(exports::FILE_SYSTEM_ID),
                 "TransitEncryption": "ENABLED",
                 "AuthorizationConfig": {
-                    "AccessPointId": context.import(&exports::access_point(&volume.name.value)),
+                    "AccessPointId": reference(&ids::access_point(&volume.name.value)),
                     "IAM": "ENABLED"
                 }
             }

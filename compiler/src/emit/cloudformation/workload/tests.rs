@@ -325,6 +325,70 @@ fn autoscaled_services_leave_the_task_count_to_autoscaling() {
 }
 
 #[test]
+fn every_port_is_reachable_by_the_bare_service_name_through_service_connect() {
+    let workspace = workspace(SHOP, "fargate");
+    let api = stack(&workspace, "api");
+    let connect = &api["Resources"]["Service"]["Properties"]["ServiceConnectConfiguration"];
+    assert_eq!(connect["Enabled"], true);
+    assert_eq!(
+        connect["Namespace"],
+        json!({ "Fn::ImportValue": "shop-default-platform-DiscoveryNamespaceArn" })
+    );
+    let offered: Vec<(String, String, Value)> = connect["Services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .map(|service| {
+            (
+                service["PortName"].as_str().unwrap_or_default().to_owned(),
+                service["DiscoveryName"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_owned(),
+                service["ClientAliases"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        offered,
+        [
+            (
+                "http-9000".into(),
+                "api_9000".into(),
+                json!([{ "DnsName": "api", "Port": 9000 }])
+            ),
+            (
+                "grpc-9090".into(),
+                "api_9090".into(),
+                json!([{ "DnsName": "api", "Port": 9090 }])
+            ),
+            (
+                "http-9901".into(),
+                "api_9901".into(),
+                json!([{ "DnsName": "api", "Port": 9901 }])
+            ),
+        ],
+        "the main container's ports and the sidecar's, each under the service's name"
+    );
+    let names: Vec<&str> = api["Resources"]["TaskDefinition"]["Properties"]["ContainerDefinitions"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|container| container["PortMappings"].as_array().into_iter().flatten())
+        .filter_map(|mapping| mapping["Name"].as_str())
+        .collect();
+    assert_eq!(
+        names,
+        ["http-9000", "grpc-9090", "http-9901"],
+        "port names match"
+    );
+    let mailer = stack(&workspace, "mailer");
+    let client = &mailer["Resources"]["Service"]["Properties"]["ServiceConnectConfiguration"];
+    assert_eq!(client["Enabled"], true);
+    assert!(client.get("Services").is_none(), "a worker only calls out");
+}
+
+#[test]
 fn target_ecs_places_tasks_on_the_capacity_provider() {
     let workspace = workspace(SHOP, "ecs");
     let web = stack(&workspace, "web");
