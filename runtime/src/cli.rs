@@ -23,7 +23,7 @@ pub enum Command {
     Check(CheckArgs),
     /// Validate, then write CloudFormation (and Kubernetes) artifacts and manifest.json
     #[command(
-        after_help = "Examples:\n  berth build\n  berth build examples/fargate-shop/berth.kdl --env prod --out out/prod\n  berth build --cfn-format yaml\n\nNo AWS account is needed; nothing is deployed. Exit codes: 0 built, 1 invalid, 2 usage or I/O error."
+        after_help = "Examples:\n  berth build\n  berth build examples/fargate-shop/berth.kdl --env prod --out out/prod\n  berth build --cfn-format yaml\n  berth build --format json > build.json\n\nNo AWS account is needed; nothing is deployed. Exit codes: 0 built, 1 invalid, 2 usage or I/O error."
     )]
     Build(BuildArgs),
     /// Explain a diagnostic code, with an example and the fix
@@ -139,6 +139,9 @@ pub struct BuildArgs {
     /// How to write CloudFormation templates
     #[arg(long, value_enum, default_value_t = CfnFormat::Json)]
     pub cfn_format: CfnFormat,
+    /// Output format: `json` prints the diagnostics, and what was written, as one JSON object
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
 }
 
 /// The `--cfn-format` values.

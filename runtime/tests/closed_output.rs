@@ -63,8 +63,21 @@ fn commands_that_print_to_stdout_end_quietly_when_it_is_closed() {
     let fmt_input = std::env::temp_dir().join(format!("berth-closed-{}.kdl", std::process::id()));
     fs_err::copy(root().join("examples/fargate-shop/berth.kdl"), &fmt_input).expect("copy");
     let fmt_input = fmt_input.to_string_lossy().into_owned();
-    let cases: [(&[&str], i32); 11] = [
+    let build_out = std::env::temp_dir().join(format!("berth-closed-json-{}", std::process::id()));
+    let build_out_text = build_out.to_string_lossy().into_owned();
+    let cases: [(&[&str], i32); 12] = [
         (&["schema"], 0),
+        (
+            &[
+                "build",
+                "examples/minimal/berth.kdl",
+                "--format",
+                "json",
+                "--out",
+                &build_out_text,
+            ],
+            0,
+        ),
         (
             &[
                 "import",
@@ -105,6 +118,7 @@ fn commands_that_print_to_stdout_end_quietly_when_it_is_closed() {
         assert_quiet(args, Closed::Stdout, expected);
     }
     fs_err::remove_file(&fmt_input).expect("cleanup");
+    fs_err::remove_dir_all(&build_out).expect("cleanup");
 }
 
 #[test]

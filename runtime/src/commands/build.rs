@@ -1,5 +1,5 @@
 //! `berth build`: validate, then write every artifact and `manifest.json` under `--out`, whole
-//! or not at all (see [`crate::output`]).
+//! or not at all (see [`crate::output`]). `--format json` reports on stdout instead of stderr.
 
 use std::path::{Path, PathBuf};
 
@@ -8,7 +8,10 @@ use berth_compiler::manifest::{BuildOptions, FILE_NAME, Provenance};
 
 use crate::output::{relative_path, write_build};
 
-use crate::cli::{BuildArgs, CfnFormat};
+use berth_compiler::diagnostics::to_json;
+use serde_json::json;
+
+use crate::cli::{BuildArgs, CfnFormat, Format};
 use crate::report::{Style, render_human};
 use crate::stdio;
 use crate::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
@@ -23,7 +26,8 @@ pub fn run(args: &BuildArgs) -> u8 {
         Ok(checked_file) => checked_file,
         Err(code) => return code,
     };
-    if !checked.diagnostics.is_empty() {
+    let json = args.format == Format::Json;
+    if !json && !checked.diagnostics.is_empty() {
         stdio::eprint(&render_human(
             &checked.diagnostics,
             &file,
@@ -32,6 +36,14 @@ pub fn run(args: &BuildArgs) -> u8 {
         ));
     }
     let Some(workspace) = checked.workspace else {
+        if json {
+            let printed = print_json(&checked.diagnostics, &file, &source, None);
+            return if printed == EXIT_OK {
+                EXIT_INVALID
+            } else {
+                printed
+            };
+        }
         return EXIT_INVALID;
     };
     let format = match args.cfn_format {
@@ -62,6 +74,13 @@ pub fn run(args: &BuildArgs) -> u8 {
             return EXIT_USAGE;
         }
     };
+    if json {
+        let built = Built {
+            out: &out,
+            artifacts: &artifacts.files,
+        };
+        return print_json(&checked.diagnostics, &file, &source, Some(&built));
+    }
     for artifact in &artifacts.files {
         let stack = artifact
             .stack
@@ -86,6 +105,37 @@ pub fn run(args: &BuildArgs) -> u8 {
         workspace.target.value.name(),
     ));
     EXIT_OK
+}
+
+/// What a build wrote, for the JSON report.
+struct Built<'a> {
+    out: &'a Path,
+    artifacts: &'a [berth_compiler::emit::Artifact],
+}
+
+/// Prints `{"diagnostics": […]}` (the contract `check --format json` follows) and, when the
+/// build was written, `out`, `manifest` and `artifacts` (each path with its stack, if any).
+fn print_json(
+    diagnostics: &[berth_compiler::Diagnostic],
+    file: &str,
+    source: &str,
+    built: Option<&Built<'_>>,
+) -> u8 {
+    let mut report = to_json(diagnostics, file, source);
+    if let (Some(built), Some(object)) = (built, report.as_object_mut()) {
+        let path = |relative: &str| built.out.join(relative).to_string_lossy().into_owned();
+        object.insert("out".into(), json!(built.out.to_string_lossy()));
+        object.insert("manifest".into(), json!(path(FILE_NAME)));
+        let artifacts: Vec<serde_json::Value> = built
+            .artifacts
+            .iter()
+            .map(|artifact| json!({ "path": path(&artifact.path), "stack": artifact.stack }))
+            .collect();
+        object.insert("artifacts".into(), json!(artifacts));
+    }
+    report.sort_all_objects();
+    let text = serde_json::to_string_pretty(&report).unwrap_or_default();
+    stdio::print(&format!("{text}\n"))
 }
 
 /// The workspace file as the manifest records it: relative to the build directory when both
