@@ -17,6 +17,10 @@ use sha2::{Digest, Sha256};
 
 use crate::lower::Options;
 
+mod eks;
+
+pub use eks::{EksDeployment, Provisioning, SharedStack};
+
 /// The version written in the `berth` field.
 pub const FORMAT_VERSION: u32 = 2;
 
@@ -65,6 +69,10 @@ pub struct Manifest {
     /// Resources that outlive their stack (`DeletionPolicy: Retain`), reported by `destroy`.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub retained: Vec<RetainedResource>,
+    /// On `eks`: the cluster, the namespace and the stacks shared with other workspaces on the
+    /// cluster ([`EksDeployment`]).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub eks: Option<EksDeployment>,
 }
 
 /// One file of the build.
@@ -379,6 +387,7 @@ mod tests {
             services: Vec::new(),
             endpoints: Vec::new(),
             retained: Vec::new(),
+            eks: None,
         }
     }
 

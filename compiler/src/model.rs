@@ -112,6 +112,9 @@ pub struct EksSettings {
     pub cluster: EksCluster,
     /// The Kubernetes namespace of the workloads.
     pub namespace: Spanned<String>,
+    /// The role the External Secrets controller of an existing cluster already runs as; when
+    /// absent, berth gives the controller a role in the cluster's shared stack.
+    pub external_secrets_role: Option<Spanned<String>>,
 }
 
 /// Whether berth creates the EKS cluster.

@@ -13,6 +13,8 @@
 
 use sha2::{Digest, Sha256};
 
+use std::fmt::Write as _;
+
 use crate::model::{Target, Workload, WorkloadKind, Workspace};
 use crate::source::Span;
 
@@ -43,6 +45,26 @@ pub fn shorten(name: &str, max: usize) -> String {
     } else {
         format!("{kept}-{hash}")
     }
+}
+
+/// The stack of what every workspace on the EKS cluster `cluster` shares,
+/// `berth-eks-<cluster>`. Cluster names may hold `_`, which stack names may not: it becomes `-`,
+/// with a short hash of the real name so that `a_b` and `a-b` keep apart. Cluster names have at
+/// most 100 characters, so the name stays within the stack limit.
+pub fn shared_cluster_stack(cluster: &str) -> String {
+    let name = format!("berth-eks-{}", cluster.replace('_', "-"));
+    if cluster.contains('_') {
+        let digest = Sha256::digest(cluster.as_bytes());
+        let hash = digest
+            .iter()
+            .take(HASH_DIGITS / 2)
+            .fold(String::new(), |mut hash, byte| {
+                let _ = write!(hash, "{byte:02x}");
+                hash
+            });
+        return format!("{name}-{hash}");
+    }
+    name
 }
 
 /// Checks that `text` is a lowercase DNS label: `[a-z]([a-z0-9-]*[a-z0-9])?`, at most 63 characters.

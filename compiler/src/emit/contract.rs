@@ -8,7 +8,8 @@
 //! | order | artifact | reads |
 //! |---|---|---|
 //! | [`PLATFORM_ORDER`] | the platform stack | — |
-//! | [`POD_IDENTITY_ORDER`] | one Pod Identity stack per workload with a pod role | the platform's exports |
+//! | [`CLUSTER_ORDER`] | the cluster's shared stack, when a workload reads secrets | — |
+//! | [`POD_IDENTITY_ORDER`] | one Pod Identity stack per workload with a pod role | the platform's and the shared stack's exports |
 //! | [`NAMESPACE_ORDER`] | `namespace.yaml` | placeholders |
 //! | [`NAMESPACE_ORDER`] + depth | one manifest file per workload | placeholders |
 
@@ -17,9 +18,13 @@ use crate::naming::logical_id;
 /// The deploy order of the platform stack: first.
 pub const PLATFORM_ORDER: u32 = 0;
 
-/// The deploy order of the Pod Identity stacks: after the platform stack, whose exports they
-/// import, and before the manifests, whose service accounts they give roles.
-pub const POD_IDENTITY_ORDER: u32 = PLATFORM_ORDER + 1;
+/// The deploy order of the cluster's shared stack: after the platform stack, which creates a new
+/// cluster.
+pub const CLUSTER_ORDER: u32 = PLATFORM_ORDER + 1;
+
+/// The deploy order of the Pod Identity stacks: after the platform stack and the shared stack,
+/// whose exports they import, and before the manifests, whose service accounts they give roles.
+pub const POD_IDENTITY_ORDER: u32 = CLUSTER_ORDER + 1;
 
 /// The deploy order of `namespace.yaml`, after every stack; each workload's manifest file
 /// follows at this order plus its place in the `depends-on` order (1 for the first level).
@@ -30,9 +35,6 @@ pub const NAMESPACE_ORDER: u32 = POD_IDENTITY_ORDER + 1;
 pub mod platform {
     /// The cluster name (exported): the Pod Identity associations name it.
     pub const CLUSTER_NAME: &str = "ClusterName";
-    /// The External Secrets controller's role ARN (exported, only when a workload reads
-    /// secrets): the pod roles of secret readers trust it.
-    pub const EXTERNAL_SECRETS_ROLE: &str = "ExternalSecretsRoleArn";
     /// The EFS file system id (exported, only when a volume exists): the pod roles of volume
     /// users may mount it, and the storage class (`namespace.yaml`) provisions on it.
     pub const FILE_SYSTEM: &str = "FileSystemId";
@@ -44,6 +46,12 @@ pub mod platform {
     /// The parameter an existing cluster's security group is passed in by (not an output): the
     /// runtime fills it from `eks:DescribeCluster`.
     pub const CLUSTER_SECURITY_GROUP_PARAMETER: &str = "ClusterSecurityGroupId";
+}
+
+/// Output keys of the cluster's shared stack, exported as `<shared stack>-<Key>`.
+pub mod cluster {
+    /// The External Secrets controller's role ARN: the pod roles of secret readers trust it.
+    pub const EXTERNAL_SECRETS_ROLE: &str = "ExternalSecretsRoleArn";
 }
 
 /// The output key of a workload's pod role ARN in its Pod Identity stack; its `SecretStore`s

@@ -13,6 +13,7 @@
 //!   parameters they fill, services to wait for, endpoints, retained resources, stack tags.
 
 pub mod cloudformation;
+mod cluster_facts;
 pub mod contract;
 pub mod deploy_facts;
 pub mod kubernetes;
@@ -182,6 +183,7 @@ pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> Result<Manifest, E
         services: deploy_facts::services(workspace),
         endpoints: deploy_facts::endpoints(workspace),
         retained: deploy_facts::retained(files),
+        eks: (workspace.target.value == Target::Eks).then(|| cluster_facts::eks(workspace)),
     })
 }
 

@@ -10,10 +10,7 @@ use super::overlay::{Tree, merge, overlay_workspace};
 use super::{Lowerer, Options, Selected};
 use crate::diagnostics::{Code, Diagnostic};
 use crate::interpolate::Interpolator;
-use crate::model::{
-    Domain, EcsCapacity, EksCluster, EksSettings, Network, Nodegroup, Target, WorkloadKind,
-    Workspace,
-};
+use crate::model::{Domain, EcsCapacity, Network, Target, WorkloadKind, Workspace};
 use crate::naming::Naming;
 use crate::schema;
 use crate::source::{Span, Spanned};
@@ -323,105 +320,6 @@ impl Lowerer<'_> {
         }
     }
 
-    /// The `eks` block; without `namespace`, the workloads go into `default_namespace`
-    /// (`<workspace>-<env>`, with an empty span), so environments never share one by default.
-    fn eks(&mut self, tree: Option<&Tree<'_>>, default_namespace: String) -> EksSettings {
-        let namespace = tree
-            .and_then(|tree| tree.child("namespace"))
-            .and_then(|namespace| self.name(namespace.node))
-            .unwrap_or_else(|| Spanned::new(default_namespace, Span::default()));
-        if let Some(existing) = tree.and_then(|tree| self.child_text(tree, "cluster")) {
-            if let Some(tree) = tree {
-                for conflicting in ["version", "nodegroup"] {
-                    if let Some(child) = tree.child(conflicting) {
-                        self.invalid(name_span(child.node), format!("`{conflicting}` cannot be combined with `cluster`"), "conflicts with `cluster`", "an existing cluster keeps its version and node groups; remove this line or `cluster`");
-                    }
-                }
-            }
-            if !is_cluster_name(&existing.value) {
-                self.invalid(existing.span, format!("`{}` is not an EKS cluster name", existing.value), "invalid cluster name", "cluster names are letters, digits, `-` and `_`, start with a letter or digit, and have at most 100 characters");
-            }
-            return EksSettings {
-                cluster: EksCluster::Existing(existing),
-                namespace,
-            };
-        }
-        let version = tree
-            .and_then(|tree| self.child_text(tree, "version"))
-            .unwrap_or_else(|| Spanned::new("1.31".into(), Span::default()));
-        if !is_kubernetes_version(&version.value) {
-            self.invalid(
-                version.span,
-                format!("`{}` is not a Kubernetes version", version.value),
-                "not a version",
-                "write the minor version, e.g. `\"1.31\"`",
-            );
-        }
-        let mut nodegroups: Vec<Nodegroup> = tree
-            .map(|tree| {
-                tree.children_named("nodegroup")
-                    .filter_map(|group| self.nodegroup(group.node))
-                    .collect()
-            })
-            .unwrap_or_default();
-        if nodegroups.is_empty() {
-            nodegroups.push(Nodegroup {
-                name: Spanned::new("general".into(), Span::default()),
-                instance_type: "t3.large".into(),
-                min: 2,
-                max: 4,
-                desired: 2,
-            });
-        }
-        EksSettings {
-            cluster: EksCluster::New {
-                version,
-                nodegroups,
-            },
-            namespace,
-        }
-    }
-
-    fn nodegroup(&mut self, node: &KdlNode) -> Option<Nodegroup> {
-        let name = self.name(node)?;
-        let instance_type = self
-            .text(property(node, "instance-type"))
-            .map_or_else(|| "t3.large".to_owned(), |text| text.value);
-        let min = self.integer(property(node, "min"));
-        let max = self.integer(property(node, "max"));
-        let desired = self.integer(property(node, "desired"));
-        let (min_value, max_value) = (
-            min.as_ref().map_or(1, |min| min.value),
-            max.as_ref().map_or(3, |max| max.value),
-        );
-        if let (Some(min), Some(max)) = (&min, &max) {
-            self.check_order(min, max, "`min`", "`max`");
-        }
-        if let Some(desired) = &desired
-            && (desired.value < min_value || desired.value > max_value)
-        {
-            self.report(
-                Diagnostic::new(
-                    Code::OutOfRange,
-                    format!(
-                        "`desired` is {}, outside `min`–`max` ({min_value}–{max_value})",
-                        desired.value
-                    ),
-                    desired.span,
-                    "out of range",
-                )
-                .with_help("desired must be between min and max"),
-            );
-        }
-        Some(Nodegroup {
-            name,
-            instance_type,
-            min: min_value,
-            max: max_value,
-            desired: desired.map_or(min_value.max(1).min(max_value), |desired| desired.value),
-        })
-    }
-
     fn domain(&mut self, tree: &Tree<'_>, region: &Spanned<String>) -> Option<Domain> {
         let host = self.text(argument(tree.node, 0))?;
         let certificate = self.text(property(tree.node, "certificate"))?;
@@ -618,22 +516,6 @@ fn is_resource_id(text: &str, prefix: &str) -> bool {
             && hex
                 .chars()
                 .all(|character| character.is_ascii_hexdigit() && !character.is_ascii_uppercase())
-    })
-}
-
-fn is_cluster_name(text: &str) -> bool {
-    text.len() <= 100
-        && text.starts_with(|character: char| character.is_ascii_alphanumeric())
-        && text
-            .chars()
-            .all(|character| character.is_ascii_alphanumeric() || "-_".contains(character))
-}
-
-fn is_kubernetes_version(text: &str) -> bool {
-    text.strip_prefix("1.").is_some_and(|minor| {
-        !minor.is_empty()
-            && minor.len() <= 2
-            && minor.chars().all(|character| character.is_ascii_digit())
     })
 }
 

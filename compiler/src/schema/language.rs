@@ -179,9 +179,20 @@ static CLUSTER: Node = single(
         "the existing cluster's name",
     )],
 );
+static EXTERNAL_SECRETS_ROLE: Node = single(
+    "external-secrets-role",
+    "with `cluster`: the IAM role the cluster's External Secrets controller already runs as (default: a role berth shares among the workspaces on the cluster)",
+    &[argument("arn", ValueType::String, "the role ARN")],
+);
 static EKS: Node = Node {
     children: Children::Nodes {
-        nodes: &[&EKS_VERSION, &NAMESPACE, &NODEGROUP, &CLUSTER],
+        nodes: &[
+            &EKS_VERSION,
+            &NAMESPACE,
+            &NODEGROUP,
+            &CLUSTER,
+            &EXTERNAL_SECRETS_ROLE,
+        ],
     },
     ..node("eks", "the EKS cluster for target `eks`")
 };

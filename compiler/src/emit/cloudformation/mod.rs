@@ -230,10 +230,10 @@ pub fn pod_identity_file(workload: &Workload) -> String {
     format!("{}.identity", workload_file(workload))
 }
 
-/// Every CloudFormation artifact of an `eks` workspace: the platform stack (order 0), then the
-/// Pod Identity stack of each workload that needs a pod role (order
-/// [`crate::emit::contract::POD_IDENTITY_ORDER`]), which import only from the platform. The Kubernetes manifests
-/// come after all of them.
+/// Every CloudFormation artifact of an `eks` workspace, in the orders of
+/// [`crate::emit::contract`]: the platform stack, the cluster's shared stack (`cluster.json`,
+/// when a workload reads secrets), then the Pod Identity stack of each workload that needs a pod
+/// role. The Kubernetes manifests come after all of them.
 pub fn emit_eks(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> {
     let context = Context::new(workspace);
     let mut files = vec![artifact(
@@ -243,6 +243,18 @@ pub fn emit_eks(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> 
         crate::emit::contract::PLATFORM_ORDER,
         format,
     )];
+    if let (Some(template), Some(stack)) = (
+        eks::shared_cluster_stack(&context),
+        eks::shared_stack_name(&context),
+    ) {
+        files.push(artifact(
+            &template,
+            "cluster",
+            stack,
+            crate::emit::contract::CLUSTER_ORDER,
+            format,
+        ));
+    }
     for workload in &workspace.workloads {
         if let Some(template) = eks::pod_identity_stack(&context, workload) {
             files.push(artifact(

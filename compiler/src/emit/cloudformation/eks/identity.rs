@@ -1,81 +1,23 @@
-//! IAM for the workloads through EKS Pod Identity.
-//!
-//! - In the platform stack: the role of the External Secrets Operator's controller, which reads
-//!   each workload's secrets by assuming that workload's pod role (the `SecretStore`s name it).
-//! - In one stack per workload that has a `role` or reads secrets ([`pod_identity_stack`]): its
-//!   pod role and the Pod Identity association with its service account. These stacks import the
-//!   cluster name, the controller's role ARN and the file system id from the platform, so the
-//!   platform stack does not grow with the number of workloads.
+//! IAM for the workloads through EKS Pod Identity: one stack per workload that has a `role` or
+//! reads secrets ([`pod_identity_stack`]), with its pod role and the Pod Identity association with
+//! its service account. These stacks import the cluster name and the file system id from the
+//! platform (and the External Secrets controller's role ARN from the cluster's shared stack,
+//! [`super::shared`]), so the platform stack does not grow with the number of workloads.
 
 use serde_json::{Value, json};
 
-use super::{Cluster, pod_identity_trust};
+use super::pod_identity_trust;
+use super::shared::{CLUSTER_TAG, cluster_name, external_secrets_role, reads_secrets};
 use crate::emit::cloudformation::workload::iam::{allow, role_trusting, secret_resource, unique};
-use crate::emit::cloudformation::{Context, Template, attribute, sub, tags};
+use crate::emit::cloudformation::{Context, Template, attribute, tags};
 use crate::emit::contract::platform as outputs;
 use crate::emit::contract::pod_role_output;
 use crate::model::{SecretSource, Workload};
 use crate::naming::needs_pod_role;
 
-/// The namespace and service account of the External Secrets Operator's controller (its Helm
-/// chart's defaults).
-const EXTERNAL_SECRETS: &str = "external-secrets";
-const EXTERNAL_SECRETS_ROLE: &str = "ExternalSecretsRole";
 /// The logical ids in a workload's Pod Identity stack.
 const POD_ROLE: &str = "PodRole";
 const POD_IDENTITY: &str = "PodIdentity";
-
-/// Whether a workload's containers read any secret.
-fn reads_secrets(workload: &Workload) -> bool {
-    workload
-        .containers()
-        .any(|container| !container.secrets.is_empty())
-}
-
-/// The controller's role, trusted through Pod Identity for `external-secrets/external-secrets`,
-/// and its association, when any workload reads secrets; returns the role's ARN. The role may
-/// assume (and tag the session of: Pod Identity's session tags are transitive) the pod roles of
-/// this workspace, environment and region, named by their IAM path (`role/berth/…/pod/*`) rather
-/// than listed, so its policy keeps one size however many workloads there are. Only the pod roles
-/// of workloads that read secrets trust this role, so only those can actually be assumed.
-pub(super) fn external_secrets(
-    context: &Context<'_>,
-    template: &mut Template,
-    cluster: &Cluster,
-) -> Option<Value> {
-    if !context.workspace.workloads.iter().any(reads_secrets) {
-        return None;
-    }
-    let pod_roles = sub(&format!(
-        "arn:${{AWS::Partition}}:iam::${{AWS::AccountId}}:role{}*",
-        context.naming.pod_role_path()
-    ));
-    role_trusting(
-        template,
-        EXTERNAL_SECRETS_ROLE,
-        None,
-        pod_identity_trust(EXTERNAL_SECRETS, EXTERNAL_SECRETS),
-        &[],
-        vec![(
-            "assume-pod-roles",
-            vec![allow(
-                &["sts:AssumeRole", "sts:TagSession"],
-                vec![pod_roles],
-            )],
-        )],
-        tags(context.workspace, None),
-    );
-    association(
-        context,
-        template,
-        &cluster.name,
-        "ExternalSecretsPodIdentity",
-        (EXTERNAL_SECRETS, EXTERNAL_SECRETS),
-        EXTERNAL_SECRETS_ROLE,
-        None,
-    );
-    Some(attribute(EXTERNAL_SECRETS_ROLE, "Arn"))
-}
 
 /// The Pod Identity stack of `workload`, when it needs a pod role ([`needs_pod_role`]): the role,
 /// trusted through Pod Identity for its service account (and by the External Secrets controller
@@ -94,11 +36,12 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
     ));
     let mut trust = pod_identity_trust(namespace, name);
     if reads_secrets(workload)
+        && let Some(controller) = external_secrets_role(context)
         && let Some(statements) = trust["Statement"].as_array_mut()
     {
         statements.push(json!({
             "Effect": "Allow",
-            "Principal": { "AWS": context.import(outputs::EXTERNAL_SECRETS_ROLE) },
+            "Principal": { "AWS": controller },
             "Action": ["sts:AssumeRole", "sts:TagSession"],
         }));
     }
@@ -144,7 +87,7 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
             ("secrets", reads),
             ("volumes", volumes),
         ],
-        tags(workspace, Some(name)),
+        pod_role_tags(context, name),
     );
     template.set_property(POD_ROLE, "Path", json!(context.naming.pod_role_path()));
     association(
@@ -158,6 +101,17 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
     );
     template.output(&pod_role_output(name), attribute(POD_ROLE, "Arn"), None);
     Some(template)
+}
+
+/// The pod role's tags: the workspace's and berth's, and the cluster's name, by which the
+/// External Secrets controller's policy recognises the roles it may assume.
+fn pod_role_tags(context: &Context<'_>, workload: &str) -> Value {
+    let mut tags = tags(context.workspace, Some(workload));
+    if let Some(list) = tags.as_array_mut() {
+        list.push(json!({ "Key": CLUSTER_TAG, "Value": cluster_name(context) }));
+        list.sort_by(|left, right| left["Key"].as_str().cmp(&right["Key"].as_str()));
+    }
+    tags
 }
 
 /// The Pod Identity association of `(namespace, service account)` with role `role` on the

@@ -23,6 +23,7 @@
 mod addons;
 mod cluster;
 mod identity;
+mod shared;
 #[cfg(test)]
 mod tests;
 
@@ -33,12 +34,12 @@ use super::platform::storage::{self, Mounts};
 use super::platform::{Network, firewall};
 use super::{Context, Template, attribute, reference, sub};
 use crate::emit::contract::platform::{
-    CLUSTER_NAME, CLUSTER_SECURITY_GROUP_PARAMETER, ECR_REGISTRY, EXTERNAL_SECRETS_ROLE,
-    FILE_SYSTEM, VPC_ID,
+    CLUSTER_NAME, CLUSTER_SECURITY_GROUP_PARAMETER, ECR_REGISTRY, FILE_SYSTEM, VPC_ID,
 };
 use crate::model::EksCluster;
 
 pub use identity::pod_identity_stack;
+pub use shared::{CLUSTER_TAG, cluster_name, shared_cluster_stack, shared_stack_name};
 
 const FILE_SYSTEM_GROUP: &str = "FileSystemSecurityGroup";
 /// The NFS port.
@@ -82,11 +83,7 @@ pub fn eks_platform_stack(context: &Context<'_>) -> Template {
     storage::repositories(context, &mut template, &encryption);
     let file_system = (!context.volumes.is_empty())
         .then(|| volumes(context, &mut template, &encryption, &network, &cluster));
-    let external_secrets = identity::external_secrets(context, &mut template, &cluster);
     export(context, &mut template, CLUSTER_NAME, cluster.name.clone());
-    if let Some(role) = external_secrets {
-        export(context, &mut template, EXTERNAL_SECRETS_ROLE, role);
-    }
     if let Some(file_system) = file_system {
         export(context, &mut template, FILE_SYSTEM, reference(file_system));
     }

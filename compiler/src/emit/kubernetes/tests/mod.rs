@@ -124,11 +124,11 @@ fn files_and_orders() {
     assert_eq!(
         summary,
         [
-            ("namespace.yaml", 2),
-            ("service-web.yaml", 4),
-            ("service-api.yaml", 3),
-            ("worker-mailer.yaml", 3),
-            ("job-nightly.yaml", 3),
+            ("namespace.yaml", 3),
+            ("service-web.yaml", 5),
+            ("service-api.yaml", 4),
+            ("worker-mailer.yaml", 4),
+            ("job-nightly.yaml", 4),
         ]
     );
 }

@@ -1,5 +1,7 @@
 //! Properties of the `eks` platform stack that must hold for any workspace.
 
+mod shared;
+
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
 use std::path::Path;
@@ -10,7 +12,7 @@ use super::cluster::ami_type;
 use super::{eks_platform_stack, pod_identity_stack};
 use crate::emit::cloudformation::{Context, platform};
 use crate::emit::contract::platform::CLUSTER_SECURITY_GROUP_PARAMETER;
-use crate::emit::contract::{NAMESPACE_ORDER, POD_IDENTITY_ORDER, pod_role_output};
+use crate::emit::contract::{CLUSTER_ORDER, NAMESPACE_ORDER, POD_IDENTITY_ORDER, pod_role_output};
 use crate::emit::kubernetes;
 use crate::emit::{ArtifactKind, Artifacts, TemplateFormat, emit};
 use crate::model::{Target, Workspace};
@@ -320,7 +322,15 @@ fn each_workload_with_secrets_or_a_role_gets_a_pod_identity_stack() {
     assert_eq!(trust.len(), 2, "Pod Identity and External Secrets");
     assert_eq!(
         trust[1]["Principal"]["AWS"],
-        shop_import("ExternalSecretsRoleArn")
+        json!({ "Fn::ImportValue": "berth-eks-shop-default-ExternalSecretsRoleArn" }),
+        "the controller's role lives in the cluster's shared stack"
+    );
+    assert!(
+        web["Tags"]
+            .as_array()
+            .expect("tags")
+            .contains(&json!({ "Key": "berth:eks-cluster", "Value": "shop-default" })),
+        "the controller may assume only pod roles tagged with its cluster"
     );
     let secrets = &web["Policies"][0]["PolicyDocument"]["Statement"];
     assert_eq!(
@@ -350,20 +360,10 @@ fn each_workload_with_secrets_or_a_role_gets_a_pod_identity_stack() {
             { "FileSystem": shop_import("FileSystemId") },
         ] })
     );
-    let roles = &platform["Resources"];
-    let eso = &roles["ExternalSecretsRole"]["Properties"]["Policies"][0]["PolicyDocument"]["Statement"]
-        [0];
-    assert_eq!(
-        eso["Resource"],
-        json!({ "Fn::Sub": "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/berth/shop/default/eu-west-1/pod/*" })
+    assert!(
+        platform["Resources"]["ExternalSecretsRole"].is_null(),
+        "the controller's role is the cluster's, not the platform's"
     );
-    let association = &roles["ExternalSecretsPodIdentity"]["Properties"];
-    assert_eq!(association["Namespace"], "external-secrets");
-    assert_eq!(association["ServiceAccount"], "external-secrets");
-    assert_eq!(association["ClusterName"], json!({ "Ref": "Cluster" }));
-    let no_secrets = eks(EXISTING);
-    assert!(no_secrets["Resources"]["ExternalSecretsRole"].is_null());
-    assert!(no_secrets["Outputs"]["ExternalSecretsRoleArn"].is_null());
 }
 
 #[test]
@@ -381,18 +381,19 @@ fn the_platform_exports_what_the_pod_identity_stacks_import() {
                 )
             })
             .collect();
-        let (_, platform) = templates
+        let exporters = ["platform.json", "cluster.json"];
+        let exports: BTreeSet<String> = templates
             .iter()
-            .find(|(path, _)| path == "platform.json")
-            .expect("a platform stack");
-        let exports: BTreeSet<String> = platform["Outputs"]
-            .as_object()
-            .expect("outputs")
-            .values()
+            .filter(|(path, _)| exporters.contains(&path.as_str()))
+            .filter_map(|(_, template)| template["Outputs"].as_object())
+            .flat_map(serde_json::Map::values)
             .filter_map(|output| output["Export"]["Name"].as_str().map(str::to_owned))
             .collect();
         let mut imported = BTreeSet::new();
-        for (_, template) in templates.iter().filter(|(path, _)| path != "platform.json") {
+        for (_, template) in templates
+            .iter()
+            .filter(|(path, _)| !exporters.contains(&path.as_str()))
+        {
             collect_imports(template, &mut imported);
         }
         assert!(!imported.is_empty());
@@ -410,9 +411,7 @@ fn the_platform_exports_what_the_pod_identity_stacks_import() {
         .collect();
     assert_eq!(
         exports,
-        BTreeSet::from(
-            ["ClusterName", "ExternalSecretsRoleArn", "FileSystemId"].map(str::to_owned)
-        )
+        BTreeSet::from(["ClusterName", "FileSystemId"].map(str::to_owned))
     );
 }
 
@@ -513,6 +512,12 @@ fn every_stack_deploys_before_every_manifest() {
                 ArtifactKind::Cloudformation,
                 Some("shop-default-platform"),
                 0
+            ),
+            (
+                "cluster.json",
+                ArtifactKind::Cloudformation,
+                Some("berth-eks-shop-default"),
+                CLUSTER_ORDER
             ),
             (
                 "service-api.identity.json",
@@ -652,8 +657,8 @@ fn the_platform_does_not_grow_with_the_workloads() {
                 .collect();
             assert_eq!(
                 stacks.len(),
-                1 + count,
-                "a platform and one stack per service"
+                2 + count,
+                "a platform, the cluster's shared stack and one stack per service"
             );
             let mut platform = 0;
             for stack in stacks {
@@ -670,7 +675,7 @@ fn the_platform_does_not_grow_with_the_workloads() {
                 assert!(resources <= 500, "{}", stack.path);
                 if stack.path == "platform.json" {
                     platform = stack.content.len();
-                } else {
+                } else if stack.path != "cluster.json" {
                     assert!(stack.content.len() <= 8_000, "{}", stack.path);
                 }
             }

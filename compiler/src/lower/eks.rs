@@ -1,0 +1,199 @@
+//! Lowering of the `eks` block: a cluster berth creates (`version`, `nodegroup`) or an existing
+//! one (`cluster`, `external-secrets-role`), and the namespace of the workloads.
+
+use kdl::KdlNode;
+
+use super::Lowerer;
+use super::entries::{name_span, property};
+use super::overlay::Tree;
+use crate::diagnostics::{Code, Diagnostic};
+use crate::model::{EksCluster, EksSettings, Nodegroup};
+use crate::source::{Span, Spanned};
+
+/// The children that only describe a cluster berth creates.
+const NEW_CLUSTER_SETTINGS: [&str; 2] = ["version", "nodegroup"];
+
+impl Lowerer<'_> {
+    /// The `eks` block; without `namespace`, the workloads go into `default_namespace`
+    /// (`<workspace>-<env>`, with an empty span), so environments never share one by default.
+    pub(super) fn eks(
+        &mut self,
+        tree: Option<&Tree<'_>>,
+        default_namespace: String,
+    ) -> EksSettings {
+        let namespace = tree
+            .and_then(|tree| tree.child("namespace"))
+            .and_then(|namespace| self.name(namespace.node))
+            .unwrap_or_else(|| Spanned::new(default_namespace, Span::default()));
+        let external_secrets_role =
+            tree.and_then(|tree| self.child_text(tree, "external-secrets-role"));
+        if let Some(role) = &external_secrets_role
+            && !is_role_arn(&role.value)
+        {
+            self.invalid(
+                role.span,
+                format!("`{}` is not an IAM role ARN", role.value),
+                "not a role ARN",
+                "role ARNs look like `arn:aws:iam::123456789012:role/external-secrets`",
+            );
+        }
+        if let Some(existing) = tree.and_then(|tree| self.child_text(tree, "cluster")) {
+            for conflicting in NEW_CLUSTER_SETTINGS {
+                if let Some(child) = tree.and_then(|tree| tree.child(conflicting)) {
+                    self.invalid(
+                        name_span(child.node),
+                        format!("`{conflicting}` cannot be combined with `cluster`"),
+                        "conflicts with `cluster`",
+                        "an existing cluster keeps its own settings; remove this line or `cluster`",
+                    );
+                }
+            }
+            if !is_cluster_name(&existing.value) {
+                self.invalid(existing.span, format!("`{}` is not an EKS cluster name", existing.value), "invalid cluster name", "cluster names are letters, digits, `-` and `_`, start with a letter or digit, and have at most 100 characters");
+            }
+            return EksSettings {
+                cluster: EksCluster::Existing(existing),
+                namespace,
+                external_secrets_role,
+            };
+        }
+        if let Some(child) = tree.and_then(|tree| tree.child("external-secrets-role")) {
+            self.invalid(
+                name_span(child.node),
+                "`external-secrets-role` needs `cluster`".to_owned(),
+                "without `cluster`",
+                "on a cluster berth creates, berth creates the External Secrets controller's role; remove this line, or add `cluster` to deploy onto an existing cluster",
+            );
+        }
+        let version = tree
+            .and_then(|tree| self.child_text(tree, "version"))
+            .unwrap_or_else(|| Spanned::new("1.31".into(), Span::default()));
+        if !is_kubernetes_version(&version.value) {
+            self.invalid(
+                version.span,
+                format!("`{}` is not a Kubernetes version", version.value),
+                "not a version",
+                "write the minor version, e.g. `\"1.31\"`",
+            );
+        }
+        let mut nodegroups: Vec<Nodegroup> = tree
+            .map(|tree| {
+                tree.children_named("nodegroup")
+                    .filter_map(|group| self.nodegroup(group.node))
+                    .collect()
+            })
+            .unwrap_or_default();
+        if nodegroups.is_empty() {
+            nodegroups.push(Nodegroup {
+                name: Spanned::new("general".into(), Span::default()),
+                instance_type: "t3.large".into(),
+                min: 2,
+                max: 4,
+                desired: 2,
+            });
+        }
+        EksSettings {
+            cluster: EksCluster::New {
+                version,
+                nodegroups,
+            },
+            namespace,
+            external_secrets_role: None,
+        }
+    }
+
+    fn nodegroup(&mut self, node: &KdlNode) -> Option<Nodegroup> {
+        let name = self.name(node)?;
+        let instance_type = self
+            .text(property(node, "instance-type"))
+            .map_or_else(|| "t3.large".to_owned(), |text| text.value);
+        let min = self.integer(property(node, "min"));
+        let max = self.integer(property(node, "max"));
+        let desired = self.integer(property(node, "desired"));
+        let (min_value, max_value) = (
+            min.as_ref().map_or(1, |min| min.value),
+            max.as_ref().map_or(3, |max| max.value),
+        );
+        if let (Some(min), Some(max)) = (&min, &max) {
+            self.check_order(min, max, "`min`", "`max`");
+        }
+        if let Some(desired) = &desired
+            && (desired.value < min_value || desired.value > max_value)
+        {
+            self.report(
+                Diagnostic::new(
+                    Code::OutOfRange,
+                    format!(
+                        "`desired` is {}, outside `min`–`max` ({min_value}–{max_value})",
+                        desired.value
+                    ),
+                    desired.span,
+                    "out of range",
+                )
+                .with_help("desired must be between min and max"),
+            );
+        }
+        Some(Nodegroup {
+            name,
+            instance_type,
+            min: min_value,
+            max: max_value,
+            desired: desired.map_or(min_value.max(1).min(max_value), |desired| desired.value),
+        })
+    }
+}
+
+fn is_cluster_name(text: &str) -> bool {
+    text.len() <= 100
+        && text.starts_with(|character: char| character.is_ascii_alphanumeric())
+        && text
+            .chars()
+            .all(|character| character.is_ascii_alphanumeric() || "-_".contains(character))
+}
+
+fn is_kubernetes_version(text: &str) -> bool {
+    text.strip_prefix("1.").is_some_and(|minor| {
+        !minor.is_empty()
+            && minor.len() <= 2
+            && minor.chars().all(|character| character.is_ascii_digit())
+    })
+}
+
+/// Whether `text` is an IAM principal ARN of `kind` (`role` or `user`):
+/// `arn:<partition>:iam::<12 digits>:<kind>/<path and name>`.
+pub(super) fn is_principal_arn(text: &str, kinds: &[&str]) -> bool {
+    let parts: Vec<&str> = text.splitn(6, ':').collect();
+    matches!(parts.as_slice(), ["arn", partition, "iam", "", account, resource]
+        if partition.starts_with("aws")
+            && account.len() == 12
+            && account.chars().all(|character| character.is_ascii_digit())
+            && kinds.iter().any(|kind| resource
+                .strip_prefix(kind)
+                .and_then(|rest| rest.strip_prefix('/'))
+                .is_some_and(|name| !name.is_empty() && !name.ends_with('/'))))
+}
+
+fn is_role_arn(text: &str) -> bool {
+    is_principal_arn(text, &["role"])
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn principal_arns() {
+        assert!(is_role_arn(
+            "arn:aws:iam::123456789012:role/external-secrets"
+        ));
+        assert!(is_role_arn("arn:aws-cn:iam::123456789012:role/team/ci"));
+        assert!(!is_role_arn("arn:aws:iam::123456789012:user/alice"));
+        assert!(is_principal_arn(
+            "arn:aws:iam::123456789012:user/alice",
+            &["role", "user"]
+        ));
+        assert!(!is_role_arn("arn:aws:iam::12345:role/x"));
+        assert!(!is_role_arn("arn:aws:sts::123456789012:assumed-role/x/y"));
+        assert!(!is_role_arn("arn:aws:iam::123456789012:role/"));
+    }
+}
