@@ -208,8 +208,10 @@ pub struct Workload {
     pub timeout: Option<Spanned<u64>>,
     /// Retries of a failed run (jobs); the span is empty when not written.
     pub retries: Spanned<u32>,
-    /// False when `cpu` or `memory` could not be read, so size checks would only repeat that error.
-    pub sizes_known: bool,
+    /// False when `cpu` could not be read, so checks of it would only repeat that error.
+    pub cpu_known: bool,
+    /// False when `memory` could not be read, so checks of it would only repeat that error.
+    pub memory_known: bool,
 }
 
 impl Workload {

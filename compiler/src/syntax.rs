@@ -38,7 +38,11 @@ pub fn parse(source: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
                         .to_owned()
                 });
                 let written = source.get(span.offset..span.end()).unwrap_or_default();
-                let (message, help) = explain_keyword(written).unwrap_or((message, help));
+                if let Some(diagnostic) =
+                    explain_keyword(written, span).or_else(|| explain_unopened_block(source, span))
+                {
+                    return diagnostic;
+                }
                 Diagnostic::new(Code::Syntax, message, span, label).with_help(help)
             })
             .collect();
@@ -55,23 +59,74 @@ pub fn parse(source: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
 }
 
 /// Better words for the two mistakes KDL 1 habits cause most: bare keywords and unquoted versions.
-fn explain_keyword(written: &str) -> Option<(String, String)> {
+fn explain_keyword(written: &str, span: Span) -> Option<Diagnostic> {
     let word = written.trim();
     if ["true", "false", "null"].contains(&word) {
-        return Some((
-            format!("`{word}` must be written `#{word}` in KDL 2.0"),
-            format!("write `#{word}`"),
-        ));
+        return Some(
+            Diagnostic::new(
+                Code::Syntax,
+                format!("`{word}` must be written `#{word}` in KDL 2.0"),
+                span,
+                format!("a bare `{word}` is KDL 1"),
+            )
+            .with_help(format!("write `#{word}`")),
+        );
     }
     let looks_like_version = word.split('.').count() > 2
         && word.split('.').all(|part| {
             !part.is_empty() && part.chars().all(|character| character.is_ascii_digit())
         });
     looks_like_version.then(|| {
-        (
+        Diagnostic::new(
+            Code::Syntax,
             format!("`{word}` is not a number"),
-            format!("quote it: `\"{word}\"`"),
+            span,
+            "unquoted version",
         )
+        .with_help(format!("quote it: `\"{word}\"`"))
+    })
+}
+
+/// A `}` where the document should end closes a block that was never opened. The `{` is most
+/// likely missing at the end of the nearest line above whose next line is indented deeper: the
+/// second label points there.
+fn explain_unopened_block(source: &str, span: Span) -> Option<Diagnostic> {
+    if source.get(span.offset..=span.offset) != Some("}") {
+        return None;
+    }
+    let before = source.get(..span.offset)?;
+    let mut offset = 0;
+    let lines: Vec<(usize, &str)> = before
+        .split('\n')
+        .map(|line| {
+            let start = offset;
+            offset += line.len() + 1;
+            (start, line)
+        })
+        .filter(|(_, line)| {
+            let trimmed = line.trim();
+            !trimmed.is_empty() && !trimmed.starts_with("//")
+        })
+        .collect();
+    let indent = |line: &str| line.len() - line.trim_start().len();
+    let opener = lines.windows(2).rev().find_map(|pair| {
+        let [(start, line), (_, next)] = pair else {
+            return None;
+        };
+        let code = line.split("//").next().unwrap_or(line).trim_end();
+        (indent(next) > indent(line) && !code.ends_with('{')).then_some((*start, code))
+    });
+    let diagnostic = Diagnostic::new(
+        Code::Syntax,
+        "this `}` closes a block that was never opened",
+        span,
+        "nothing to close",
+    );
+    Some(match opener {
+        Some((start, code)) => diagnostic
+            .with_label(Span::new(start + code.len(), 0), "`{` missing here?")
+            .with_help(format!("open the block: `{} {{`", code.trim_start())),
+        None => diagnostic.with_help("remove this `}`, or add the `{` it closes"),
     })
 }
 

@@ -6,6 +6,7 @@ mod eks;
 mod entries;
 mod environments;
 mod overlay;
+mod references;
 mod shape;
 mod variables;
 mod workload;

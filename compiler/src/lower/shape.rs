@@ -9,6 +9,7 @@ use std::collections::BTreeMap;
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
 use super::entries::{arguments, describe, key_span, name_span, properties, value_span};
+use super::references::WorkloadNames;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
 use crate::interpolate::has_expression;
 use crate::naming;
@@ -21,6 +22,7 @@ pub fn check_shape(document: &KdlDocument, source: &str, diagnostics: &mut Diagn
     let mut checker = ShapeChecker {
         source,
         diagnostics,
+        workloads: WorkloadNames::of(document),
     };
     checker.check_children(document, &schema::ROOT, Span::new(0, 0), false);
 }
@@ -28,6 +30,7 @@ pub fn check_shape(document: &KdlDocument, source: &str, diagnostics: &mut Diagn
 struct ShapeChecker<'a> {
     source: &'a str,
     diagnostics: &'a mut Diagnostics,
+    workloads: WorkloadNames,
 }
 
 impl ShapeChecker<'_> {
@@ -131,6 +134,20 @@ impl ShapeChecker<'_> {
                 .arguments
                 .get(index)
                 .or_else(|| schema.variadic.then(|| schema.arguments.last()).flatten());
+            if let (Some(text), true) = (
+                entry.value().as_string(),
+                is_workload(schema.name) || schema.name == "depends-on",
+            ) {
+                let declaration = !overlay && is_workload(schema.name) && index == 0;
+                if declaration {
+                    self.check_declared_name(text, entry, schema.name);
+                    continue;
+                }
+                // A repeated workload name is judged at its declaration.
+                if self.workloads.is_declared(text) {
+                    continue;
+                }
+            }
             match expected {
                 Some(argument) => self.check_value(entry, argument.value, node.name().value()),
                 None if index == schema.arguments.len() => {
@@ -352,12 +369,18 @@ impl ShapeChecker<'_> {
                     "KDL 2.0 booleans are written `#{text}`"
                 )))
             }
-            (ValueType::Cpu, KdlValue::Float(number)) => {
-                Some(wrong_type(format!("write `\"{number} vCPU\"`")))
-            }
+            (ValueType::Cpu, KdlValue::Float(number)) => Some(wrong_type(cpu_advice(*number))),
             (ValueType::Memory, KdlValue::Float(number)) => {
-                Some(wrong_type(format!("write `\"{number}GiB\"`")))
+                Some(wrong_type(memory_advice(*number)))
             }
+            (ValueType::Duration, KdlValue::Integer(number)) => Some(wrong_type(format!(
+                "durations carry a unit: write `\"{number}s\"` for {number} seconds"
+            ))),
+            (ValueType::Duration, KdlValue::Float(number)) => Some(wrong_type(format!(
+                "durations carry a unit: write `\"{}s\"`, or milliseconds such as `\"{}ms\"`",
+                trimmed(*number),
+                trimmed(number * 1000.0)
+            ))),
             (ValueType::Name, KdlValue::String(text)) => self.name_problem(text, span, owner),
             (ValueType::Choice { values }, KdlValue::String(text)) => {
                 (!has_expression(text) && !values.contains(&text.as_str())).then(|| {
@@ -392,6 +415,18 @@ impl ShapeChecker<'_> {
         if let Some(problem) = problem {
             self.diagnostics.push(problem);
         }
+    }
+
+    /// The name of a top-level workload: its problem, with every place that repeats it.
+    fn check_declared_name(&mut self, text: &str, entry: &KdlEntry, owner: &str) {
+        let span = value_span(entry, self.source);
+        let Some(mut problem) = self.name_problem(text, span, owner) else {
+            return;
+        };
+        for reference in self.workloads.references(text) {
+            problem = problem.with_label(*reference, "named again here");
+        }
+        self.diagnostics.push(problem);
     }
 
     fn name_problem(&self, text: &str, span: Span, owner: &str) -> Option<Diagnostic> {
@@ -483,13 +518,32 @@ impl ShapeChecker<'_> {
                 [rest @ .., last] => format!("{} or {last}", rest.join(", ")),
                 [] => String::new(),
             };
+            // `environment { … }` in a service most likely means `env`: say that first.
+            let siblings: Vec<&str> = parent
+                .child_nodes()
+                .iter()
+                .map(|child| child.name)
+                .collect();
+            let near = did_you_mean(name, &siblings).or_else(|| {
+                siblings
+                    .iter()
+                    .copied()
+                    .find(|sibling| sibling.len() >= 3 && name.starts_with(sibling))
+            });
+            let help = match near {
+                Some(near) => format!(
+                    "did you mean `{near}`? (`{name}` belongs in {joined}; here, `{near}`: {})",
+                    parent.child(near).map_or("", |child| child.doc)
+                ),
+                None => format!("move `{name}` into {joined}"),
+            };
             Diagnostic::new(
                 Code::MisplacedNode,
                 format!("`{name}` belongs in {joined}, not {place}"),
                 name_span(node),
                 "not allowed here",
             )
-            .with_help(format!("move `{name}` into {joined}"))
+            .with_help(help)
         };
         self.diagnostics.push(diagnostic);
     }
@@ -515,6 +569,42 @@ impl ShapeChecker<'_> {
             Diagnostic::new(Code::MissingField, message, parent_span, label)
                 .with_help(format!("add `{}`: {}", required.name, required.doc)),
         );
+    }
+}
+
+/// A number without a trailing `.0`: `1.5`, `2`.
+fn trimmed(number: f64) -> String {
+    let text = format!("{number}");
+    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
+}
+
+/// What to write for `cpu 0.5` (vCPU) or `cpu 256.0` (units, which are whole numbers).
+fn cpu_advice(number: f64) -> String {
+    if number.fract() == 0.0 && number >= 128.0 {
+        format!("cpu units are whole numbers: write `{}`", trimmed(number))
+    } else {
+        format!("write `\"{} vCPU\"`", trimmed(number))
+    }
+}
+
+/// What to write for `memory 1024.0` (MiB, whole) or `memory 1.5` (most likely GiB).
+fn memory_advice(number: f64) -> String {
+    if number.fract() == 0.0 {
+        format!(
+            "memory in MiB is a whole number: write `{}`",
+            trimmed(number)
+        )
+    } else if number < 64.0 {
+        format!(
+            "write `\"{}GiB\"` for {} GiB, or a whole number of MiB",
+            trimmed(number),
+            trimmed(number)
+        )
+    } else {
+        format!(
+            "memory in MiB is a whole number: write `{}`",
+            trimmed(number.round())
+        )
     }
 }
 

@@ -26,7 +26,7 @@ impl Lowerer<'_> {
         let container = self.container(tree, &name);
         let cpu = self.size(tree, "cpu", &name, DEFAULT_CPU);
         let memory = self.size(tree, "memory", &name, DEFAULT_MEMORY);
-        let sizes_known = cpu.is_some() && memory.is_some();
+        let (cpu_known, memory_known) = (cpu.is_some(), memory.is_some());
         let replicas = tree
             .child("replicas")
             .map_or(Replicas::Fixed(1), |replicas| self.replicas(replicas));
@@ -78,7 +78,8 @@ impl Lowerer<'_> {
             schedule,
             timeout,
             retries,
-            sizes_known,
+            cpu_known,
+            memory_known,
         })
     }
 

@@ -88,7 +88,53 @@ fn check_subnet_room(workspace: &Workspace, diagnostics: &mut Diagnostics) {
 
 fn check_fargate_size(workload: &Workload, diagnostics: &mut Diagnostics) {
     let (cpu, memory) = (workload.cpu.value, workload.memory.value);
-    if !workload.sizes_known || fargate::is_valid_pair(cpu, memory) {
+    match (workload.cpu_known, workload.memory_known) {
+        (true, true) => {}
+        // One value unreadable (reported already): the other is still checked on its own.
+        (true, false) if fargate::valid_memory_for(cpu).is_none() => {
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::FargateSize,
+                    format!(
+                        "`{}` asks for cpu {cpu}, which no Fargate task size has",
+                        workload.name.value
+                    ),
+                    workload.cpu.span,
+                    "cpu",
+                )
+                .with_help(format!(
+                    "Fargate cpu is one of {}",
+                    fargate::describe_cpu_options()
+                )),
+            );
+            return;
+        }
+        (false, true)
+            if !fargate::CPU_VALUES
+                .iter()
+                .any(|cpu| fargate::is_valid_pair(*cpu, memory)) =>
+        {
+            let nearest = fargate::nearest_pair(0, memory).map_or_else(
+                || "no Fargate size has that much memory; use target `ecs` or `eks`".to_owned(),
+                |(_, memory)| format!("the nearest Fargate memory is `{memory}`"),
+            );
+            diagnostics.push(
+                Diagnostic::new(
+                    Code::FargateSize,
+                    format!(
+                        "`{}` asks for memory {memory} MiB, which no Fargate task size has",
+                        workload.name.value
+                    ),
+                    workload.memory.span,
+                    "memory",
+                )
+                .with_help(nearest),
+            );
+            return;
+        }
+        _ => return,
+    }
+    if fargate::is_valid_pair(cpu, memory) {
         return;
     }
     let options = fargate::describe_memory_options(cpu).map_or_else(
@@ -133,6 +179,10 @@ fn warn_ecs_approximations(workload: &Workload, diagnostics: &mut Diagnostics) {
     let Some(health) = &workload.health else {
         return;
     };
+    // A worker's http check is an error already (workers have no ports).
+    if workload.kind == WorkloadKind::Worker {
+        return;
+    }
     if !matches!(health.probe.value, Probe::Http { .. }) {
         return;
     }

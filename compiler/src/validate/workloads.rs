@@ -4,7 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
-use crate::model::{Probe, Workload, Workspace};
+use crate::model::{Probe, Workload, WorkloadKind, Workspace};
 use crate::source::{Span, Spanned};
 
 /// Checks every workload, then the routes they share.
@@ -233,6 +233,25 @@ fn check_health(workload: &Workload, diagnostics: &mut Diagnostics) {
                 .with_label(health.interval.span, "interval")
                 .with_help("a check must finish before the next one starts; make the timeout shorter than the interval"),
         );
+    }
+    // Workers have no ports, so no http check can reach them: point at `command` instead.
+    if workload.kind == WorkloadKind::Worker && matches!(health.probe.value, Probe::Http { .. }) {
+        diagnostics.push(
+            Diagnostic::new(
+                Code::InvalidValue,
+                format!(
+                    "worker `{}` has an http health check, but workers have no ports",
+                    workload.name.value
+                ),
+                health.probe.span,
+                "http probe",
+            )
+            .with_help(format!(
+                "a worker has no ports to probe: check it with a command, e.g. `command \"pgrep\" \"{}\"`, or make it a `service` with a `port`",
+                workload.name.value
+            )),
+        );
+        return;
     }
     if let Probe::Http {
         port: Some(port), ..
