@@ -63,6 +63,7 @@ fn the_schema_describes_every_node_of_the_language() {
         "target",
         "region",
         "network",
+        "egress",
         "cidr",
         "zones",
         "nat",

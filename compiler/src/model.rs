@@ -57,6 +57,8 @@ pub struct Workspace {
     pub region: Spanned<String>,
     /// The network the workloads run in.
     pub network: Network,
+    /// Where workloads may connect outside their own group; empty allows all outbound traffic.
+    pub egress: Vec<Egress>,
     /// EC2 capacity for target `ecs`.
     pub ecs: EcsCapacity,
     /// The cluster for target `eks`.
@@ -90,6 +92,41 @@ pub enum Network {
         /// Private subnet ids.
         private_subnets: Vec<Spanned<String>>,
     },
+}
+
+/// One destination workloads may reach when `network { egress … }` restricts outbound traffic.
+#[derive(Clone, Debug)]
+pub struct Egress {
+    /// The destination, an IPv4 CIDR block.
+    pub cidr: Spanned<String>,
+    /// The transport protocol.
+    pub protocol: EgressProtocol,
+    /// The first and last port, or `None` for every port.
+    pub ports: Option<Spanned<(u16, u16)>>,
+    /// Where the `egress` node was written.
+    pub span: Span,
+}
+
+/// The transport protocol of an [`Egress`] rule.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum EgressProtocol {
+    /// TCP (the default).
+    Tcp,
+    /// UDP.
+    Udp,
+    /// Every protocol (no ports).
+    All,
+}
+
+impl EgressProtocol {
+    /// The name in the file.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Tcp => "tcp",
+            Self::Udp => "udp",
+            Self::All => "all",
+        }
+    }
 }
 
 /// EC2 capacity for target `ecs`.

@@ -48,6 +48,7 @@ impl Lowerer<'_> {
             .as_ref()
             .map_or_else(|| tree.clone(), |overlay| overlay_workspace(&tree, overlay));
         let network = self.network(settings.child("network"));
+        let egress = self.egress(settings.child("network"));
         let ecs = self.ecs(tree.child("ecs"));
         let default_namespace =
             Naming::new(&name.value, &environment.name.value, &region.value).prefix();
@@ -85,6 +86,7 @@ impl Lowerer<'_> {
             target,
             region,
             network,
+            egress,
             ecs,
             eks,
             domain,

@@ -112,13 +112,49 @@ static PRIVATE_SUBNETS: Node = Node {
         &SUBNET_IDS,
     )
 };
+/// Egress protocols.
+pub const EGRESS_PROTOCOLS: &[&str] = &["tcp", "udp", "all"];
+static EGRESS: Node = Node {
+    occurs: Occurs::Many,
+    properties: &[
+        property(
+            "port",
+            ValueType::Scalar,
+            "a port (`5432`) or range (`\"8000-8100\"`); every port when left out",
+        ),
+        property(
+            "protocol",
+            ValueType::Choice {
+                values: EGRESS_PROTOCOLS,
+            },
+            "`tcp` (default), `udp` or `all`",
+        ),
+    ],
+    ..single(
+        "egress",
+        "allow outbound traffic to this IPv4 CIDR block; once any `egress` is written, only the listed destinations, HTTPS and the other workloads are reachable (default: all outbound traffic)",
+        &[argument(
+            "cidr",
+            ValueType::String,
+            "an IPv4 CIDR block, e.g. `10.0.0.0/8` or `0.0.0.0/0`",
+        )],
+    )
+};
 static NETWORK: Node = Node {
     children: Children::Nodes {
-        nodes: &[&CIDR, &ZONES, &NAT, &VPC, &PUBLIC_SUBNETS, &PRIVATE_SUBNETS],
+        nodes: &[
+            &CIDR,
+            &ZONES,
+            &NAT,
+            &VPC,
+            &PUBLIC_SUBNETS,
+            &PRIVATE_SUBNETS,
+            &EGRESS,
+        ],
     },
     ..node(
         "network",
-        "a new VPC (`cidr`, `zones`, `nat`) or an existing one (`vpc` and its subnets)",
+        "a new VPC (`cidr`, `zones`, `nat`) or an existing one (`vpc` and its subnets), and where workloads may connect (`egress`)",
     )
 };
 static INSTANCE_TYPE: Node = single(

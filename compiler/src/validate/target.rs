@@ -243,6 +243,12 @@ fn names_host(text: &str, address: &str) -> bool {
 
 /// Differences on eks that concern the workspace as a whole rather than one workload.
 fn warn_kubernetes_workspace(workspace: &Workspace, diagnostics: &mut Diagnostics) {
+    if let Some(first) = workspace.egress.first() {
+        diagnostics.push(
+            Diagnostic::new(Code::Unsupported, "`egress` restricts the ECS tasks' security group; pods on EKS use the cluster's security group, which berth does not restrict", first.span, "left out on eks")
+                .with_help("restrict pod traffic with a Kubernetes NetworkPolicy (the VPC CNI enforces them once its network policy support is turned on)"),
+        );
+    }
     for (key, value) in &workspace.tags {
         if !(crate::naming::is_label_key(key) && crate::naming::is_label_value(&value.value)) {
             diagnostics.push(approximated(

@@ -1,6 +1,8 @@
 //! The security groups. The internet reaches only the load balancer's listener ports; the load
-//! balancer reaches only the workloads; workloads reach each other (and the file system) and
-//! HTTPS anywhere, to pull images and call AWS APIs.
+//! balancer reaches only the workloads; workloads reach each other (and the file system) and,
+//! by default, anything outbound, as Copilot and the CDK allow. `network { egress … }` restricts
+//! outbound traffic to the listed destinations plus HTTPS anywhere, which tasks need to pull
+//! images and call AWS APIs.
 //!
 //! Every rule is its own resource, so the two groups can refer to each other without a cycle
 //! and an update never rewrites a group's rule set.
@@ -9,6 +11,7 @@ use serde_json::{Value, json};
 
 use super::{Network, SecurityGroups, named_tags};
 use crate::emit::cloudformation::{Context, Template, attribute};
+use crate::model::{Egress, EgressProtocol};
 
 const LOAD_BALANCER_GROUP: &str = "LoadBalancerSecurityGroup";
 const WORKLOAD_GROUP: &str = "WorkloadSecurityGroup";
@@ -46,19 +49,7 @@ pub(super) fn security_groups(
         json!({ "DestinationSecurityGroupId": workload.clone() }),
         all_tcp("Workloads reach each other and the file system"),
     );
-    rule(
-        template,
-        "WorkloadEgressHttps",
-        "AWS::EC2::SecurityGroupEgress",
-        &workload,
-        json!({ "CidrIp": "0.0.0.0/0" }),
-        json!({
-            "IpProtocol": "tcp",
-            "FromPort": 443,
-            "ToPort": 443,
-            "Description": "HTTPS to image registries and AWS APIs",
-        }),
-    );
+    egress(template, &workspace.egress, &workload);
     if !context.has_public_ports() {
         return SecurityGroups {
             load_balancer: None,
@@ -106,6 +97,74 @@ pub(super) fn security_groups(
     SecurityGroups {
         load_balancer: Some(load_balancer),
         workload,
+    }
+}
+
+/// The workloads' outbound rules: everything when `egress` is empty, else HTTPS anywhere and one
+/// rule per `egress` destination.
+fn egress(template: &mut Template, destinations: &[Egress], workload: &Value) {
+    if destinations.is_empty() {
+        rule(
+            template,
+            "WorkloadEgressAll",
+            "AWS::EC2::SecurityGroupEgress",
+            workload,
+            json!({ "CidrIp": "0.0.0.0/0" }),
+            json!({
+                "IpProtocol": "-1",
+                "Description": "All outbound traffic; network { egress ... } restricts it",
+            }),
+        );
+        return;
+    }
+    rule(
+        template,
+        "WorkloadEgressHttps",
+        "AWS::EC2::SecurityGroupEgress",
+        workload,
+        json!({ "CidrIp": "0.0.0.0/0" }),
+        json!({
+            "IpProtocol": "tcp",
+            "FromPort": 443,
+            "ToPort": 443,
+            "Description": "HTTPS to image registries and AWS APIs",
+        }),
+    );
+    for (number, destination) in (1u32..).zip(destinations) {
+        let protocol = destination.protocol.name();
+        let ports = match (destination.protocol, &destination.ports) {
+            (EgressProtocol::All, _) => json!({ "IpProtocol": "-1" }),
+            (_, Some(range)) => {
+                let (first, last) = range.value;
+                json!({ "IpProtocol": protocol, "FromPort": first, "ToPort": last })
+            }
+            (_, None) => json!({ "IpProtocol": protocol, "FromPort": 0, "ToPort": 65535 }),
+        };
+        let described = match &destination.ports {
+            Some(range) if range.value.0 == range.value.1 => {
+                format!(" port {}", range.value.0)
+            }
+            Some(range) => format!(" ports {}-{}", range.value.0, range.value.1),
+            None => String::new(),
+        };
+        let mut ports = ports;
+        if let Some(object) = ports.as_object_mut() {
+            object.insert(
+                "Description".into(),
+                json!(format!(
+                    "egress {} {protocol}{described}",
+                    destination.cidr.value
+                )),
+            );
+        }
+        rule(
+            template,
+            &format!("WorkloadEgress{number}"),
+            "AWS::EC2::SecurityGroupEgress",
+            workload,
+            json!({ "CidrIp": destination.cidr.value }),
+            ports,
+        );
     }
 }
 

@@ -378,6 +378,62 @@ mod tests {
         }
     }
 
+    /// The workload group's outbound rules: (protocol, from, to, CIDR) sorted.
+    fn egress(template: &Value) -> Vec<(String, i64, i64, String)> {
+        let mut rules: Vec<_> = template["Resources"]
+            .as_object()
+            .expect("resources")
+            .values()
+            .filter(|resource| resource["Type"] == "AWS::EC2::SecurityGroupEgress")
+            .filter(|resource| resource["Properties"]["CidrIp"].is_string())
+            .map(|resource| {
+                let rule = &resource["Properties"];
+                (
+                    rule["IpProtocol"].as_str().unwrap_or_default().to_owned(),
+                    rule["FromPort"].as_i64().unwrap_or(-1),
+                    rule["ToPort"].as_i64().unwrap_or(-1),
+                    rule["CidrIp"].as_str().unwrap_or_default().to_owned(),
+                )
+            })
+            .collect();
+        rules.sort();
+        rules
+    }
+
+    #[test]
+    fn workloads_reach_anything_outbound_unless_egress_restricts_it() {
+        let open = platform(PUBLIC, None);
+        assert_eq!(
+            egress(&open),
+            [("-1".to_owned(), -1, -1, "0.0.0.0/0".to_owned())],
+            "databases, SMTP and plain HTTP are reachable by default"
+        );
+        let restricted = platform(
+            r#"workspace "shop" {
+                   region "eu-west-1"
+                   network {
+                       egress "10.20.0.0/16" port=5432
+                       egress "0.0.0.0/0" port="8000-8100"
+                       egress "10.40.0.0/16" protocol="udp" port=514
+                       egress "10.50.0.0/16" protocol="all"
+                   }
+               }
+               worker "mailer" { image "nginx:1"; }"#,
+            None,
+        );
+        assert_eq!(
+            egress(&restricted),
+            [
+                ("-1".to_owned(), -1, -1, "10.50.0.0/16".to_owned()),
+                ("tcp".to_owned(), 443, 443, "0.0.0.0/0".to_owned()),
+                ("tcp".to_owned(), 5432, 5432, "10.20.0.0/16".to_owned()),
+                ("tcp".to_owned(), 8000, 8100, "0.0.0.0/0".to_owned()),
+                ("udp".to_owned(), 514, 514, "10.40.0.0/16".to_owned()),
+            ],
+            "the listed destinations and HTTPS, which every task needs"
+        );
+    }
+
     #[test]
     fn output_is_deterministic() {
         let workspace = workspace(PRIVATE, Some(Target::Ecs));
