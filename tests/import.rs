@@ -419,3 +419,134 @@ fn input_volume(task: &serde_json::Value, name: &str) -> serde_json::Value {
         .cloned()
         .unwrap_or_default()
 }
+
+/// A small deterministic generator (xorshift64*), so a failure reproduces from its seed.
+struct Random(u64);
+
+impl Random {
+    fn next(&mut self) -> u64 {
+        self.0 ^= self.0 >> 12;
+        self.0 ^= self.0 << 25;
+        self.0 ^= self.0 >> 27;
+        self.0.wrapping_mul(0x2545_F491_4F6C_DD1D)
+    }
+
+    fn below(&mut self, bound: usize) -> usize {
+        usize::try_from(self.next() % u64::try_from(bound.max(1)).unwrap_or(1)).unwrap_or(0)
+    }
+}
+
+/// Values that break assumptions: wrong types, empty and huge values, template braces.
+fn odd_value(random: &mut Random) -> serde_json::Value {
+    use serde_json::json;
+    let choices = [
+        json!(null),
+        json!(0),
+        json!(-1),
+        json!(4_294_967_296_u64),
+        json!(1.5),
+        json!(""),
+        json!("{{nope}}"),
+        json!("${UNSET:?boom}"),
+        json!("x".repeat(300)),
+        json!([]),
+        json!({}),
+        json!(true),
+        json!(["CMD-SHELL"]),
+        json!({ "a": [1, {"b": null}] }),
+    ];
+    choices[random.below(choices.len())].clone()
+}
+
+/// Replaces the `index`-th node (depth first) of `value` by `replacement`.
+fn replace_node(
+    value: &mut serde_json::Value,
+    index: &mut usize,
+    replacement: &serde_json::Value,
+) -> bool {
+    if *index == 0 {
+        *value = replacement.clone();
+        return true;
+    }
+    *index -= 1;
+    match value {
+        serde_json::Value::Array(items) => items
+            .iter_mut()
+            .any(|item| replace_node(item, index, replacement)),
+        serde_json::Value::Object(fields) => fields
+            .values_mut()
+            .any(|field| replace_node(field, index, replacement)),
+        _ => false,
+    }
+}
+
+fn count_nodes(value: &serde_json::Value) -> usize {
+    1 + match value {
+        serde_json::Value::Array(items) => items.iter().map(count_nodes).sum(),
+        serde_json::Value::Object(fields) => fields.values().map(count_nodes).sum(),
+        _ => 0,
+    }
+}
+
+#[test]
+fn mutated_inputs_never_panic_and_always_write_kdl() {
+    use berth_compiler::import::{self, ComposeFiles, EcsCluster, ImportOptions};
+    let mut random = Random(0x5EED_1234_ABCD_0001);
+    let mut runs = 0;
+    for case in import_cases() {
+        let input = berth_tests::import_input(&case);
+        let text = fs_err::read_to_string(&input).expect("readable");
+        let json = input
+            .extension()
+            .is_some_and(|extension| extension == "json");
+        let original: serde_json::Value = if json {
+            serde_json::from_str(&text).expect("JSON")
+        } else {
+            serde_saphyr::from_str(&text).expect("YAML")
+        };
+        let nodes = count_nodes(&original);
+        for _ in 0..75 {
+            let mut mutated = original.clone();
+            for _ in 0..=random.below(3) {
+                let replacement = odd_value(&mut random);
+                let mut index = random.below(nodes);
+                replace_node(&mut mutated, &mut index, &replacement);
+            }
+            let mutated_text = mutated.to_string();
+            let options = ImportOptions::default();
+            let outcome = std::panic::catch_unwind(|| {
+                if input.ends_with("ecs-cluster.json") {
+                    serde_json::from_value::<EcsCluster>(mutated.clone())
+                        .ok()
+                        .map(|cluster| import::ecs_services(&cluster, &options))
+                } else if json {
+                    Some(import::task_definition(&mutated_text, "fuzz", &options))
+                } else {
+                    // JSON is YAML, so the mutated document goes through the Compose reader.
+                    Some(import::compose(
+                        &mutated_text,
+                        "fuzz",
+                        &ComposeFiles::default(),
+                        &options,
+                    ))
+                }
+            });
+            let outcome = outcome.unwrap_or_else(|_| {
+                panic!(
+                    "{}: the importer panicked on {mutated_text}",
+                    case_name(&case)
+                )
+            });
+            if let Some(Ok(imported)) = outcome {
+                assert!(
+                    format(&imported.source).is_ok(),
+                    "{}: not KDL:\n{}",
+                    case_name(&case),
+                    imported.source
+                );
+            }
+            runs += 1;
+        }
+    }
+    assert!(runs >= 1000, "only {runs} runs");
+}

@@ -27,12 +27,13 @@ impl<'a> TaskInput<'a> {
             Some(task) => (task, value.get("tags")),
             None => (value, value.get("tags")),
         };
-        if !task
+        let containers = task
             .get("containerDefinitions")
-            .is_some_and(Value::is_array)
-        {
+            .and_then(Value::as_array)
+            .filter(|containers| containers.iter().any(Value::is_object));
+        if containers.is_none() {
             return Err(ImportError::new(
-                "this JSON has no `containerDefinitions`, so it is not a task definition",
+                "this JSON has no `containerDefinitions` with a container, so it is not a task definition",
                 "give the output of `aws ecs describe-task-definition --task-definition NAME` or a task definition JSON file",
             ));
         }
@@ -173,7 +174,14 @@ pub struct TaskContext<'a> {
 /// The workload one task definition describes.
 pub fn task_workload(input: &TaskInput<'_>, context: &TaskContext<'_>) -> DraftWorkload {
     let mut task = Fields::of(input.task);
-    let definitions = task.array("containerDefinitions");
+    // Entries that are not objects describe no container; `TaskInput::of` made sure one is.
+    let definitions: Vec<Value> = task
+        .array("containerDefinitions")
+        .iter()
+        .filter(|definition| definition.is_object())
+        .cloned()
+        .collect();
+    let definitions = definitions.as_slice();
     let main_index = main_container(definitions, context.main_container);
     let main_name = definitions
         .get(main_index)
