@@ -24,6 +24,7 @@ use crate::source::{Span, Spanned};
 use crate::suggest::one_of;
 use entries::{argument, name_span, value_span};
 pub use overlay::Tree;
+pub(crate) use variables::reserved as reserved_variable;
 
 /// The name of the environment when `--env` is not given.
 pub const DEFAULT_ENVIRONMENT: &str = "default";

@@ -89,6 +89,7 @@ impl Interpolation {
                         .value(&name)
                         .map(str::to_owned)
                         .or_else(|| default.map(|default| self.resolve(&default)));
+                    let name = berth_variable(&name);
                     template.text.push_str("{{");
                     template.text.push_str(&name);
                     template.text.push_str("}}");
@@ -128,6 +129,16 @@ impl Interpolation {
             }
         }
         resolved
+    }
+}
+
+/// The berth variable for the Compose variable `name`: the same name, or `compose_<name>` when
+/// berth reserves it (`env`, `region`, a template keyword).
+fn berth_variable(name: &str) -> String {
+    if crate::lower::reserved_variable(name).is_some() {
+        format!("compose_{name}")
+    } else {
+        name.to_owned()
     }
 }
 
@@ -442,6 +453,10 @@ mod tests {
             ]
         );
         assert_eq!(interpolation.resolve("${PORT:-8080}:${TAG}"), "8080:1.4");
+        assert_eq!(
+            interpolation.template("${env}-${if}").text,
+            "{{compose_env}}-{{compose_if}}"
+        );
         assert_eq!(interpolation.resolve("${TAG:+yes}${NONE:+no}"), "yes");
     }
 
