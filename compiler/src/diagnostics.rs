@@ -126,10 +126,14 @@ codes! {
     InvalidSecretRef = "invalid-secret-ref", Error;
     /// a name berth generates from your names exceeds the platform's limit
     NameTooLong = "name-too-long", Error;
+    /// EKS creates no cluster with this Kubernetes version (support ended, or unknown)
+    KubernetesVersion = "kubernetes-version", Error;
     /// the chosen target can only approximate a setting
     Approximated = "approximated", Warning;
     /// the chosen target cannot express a setting at all, so the build leaves it out
     Unsupported = "unsupported", Warning;
+    /// the cluster's Kubernetes version is in EKS extended support, billed at a higher rate
+    ExtendedSupport = "extended-support", Warning;
     /// `--region` replaces the region written in the file
     RegionOverride = "region-override", Note;
 }

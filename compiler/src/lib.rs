@@ -16,6 +16,7 @@
 
 pub mod cron;
 pub mod diagnostics;
+pub mod eks_versions;
 pub mod emit;
 pub mod fargate;
 mod format;

@@ -7,6 +7,7 @@ use super::Lowerer;
 use super::entries::{name_span, property};
 use super::overlay::Tree;
 use crate::diagnostics::{Code, Diagnostic};
+use crate::eks_versions::{self, DEFAULT_VERSION, Date, Support};
 use crate::model::{EksCluster, EksSettings, Nodegroup};
 use crate::source::{Span, Spanned};
 
@@ -16,10 +17,14 @@ const NEW_CLUSTER_SETTINGS: [&str; 2] = ["version", "nodegroup"];
 impl Lowerer<'_> {
     /// The `eks` block; without `namespace`, the workloads go into `default_namespace`
     /// (`<workspace>-<env>`, with an empty span), so environments never share one by default.
+    /// A new cluster's version is checked as of `today` (when the target is `eks`); a problem
+    /// with the default version points at `fallback` (the workspace's name).
     pub(super) fn eks(
         &mut self,
         tree: Option<&Tree<'_>>,
         default_namespace: String,
+        today: Option<Date>,
+        fallback: Span,
     ) -> EksSettings {
         let namespace = tree
             .and_then(|tree| tree.child("namespace"))
@@ -67,13 +72,22 @@ impl Lowerer<'_> {
         }
         let version = tree
             .and_then(|tree| self.child_text(tree, "version"))
-            .unwrap_or_else(|| Spanned::new("1.31".into(), Span::default()));
-        if !is_kubernetes_version(&version.value) {
+            .unwrap_or_else(|| Spanned::new(DEFAULT_VERSION.into(), Span::default()));
+        if is_kubernetes_version(&version.value) {
+            let span = if version.span == Span::default() {
+                fallback
+            } else {
+                version.span
+            };
+            if let Some(today) = today {
+                self.check_version(&version.value, span, today);
+            }
+        } else {
             self.invalid(
                 version.span,
                 format!("`{}` is not a Kubernetes version", version.value),
                 "not a version",
-                "write the minor version, e.g. `\"1.31\"`",
+                format!("write the minor version, e.g. `\"{DEFAULT_VERSION}\"`"),
             );
         }
         let mut nodegroups: Vec<Nodegroup> = tree
@@ -99,6 +113,59 @@ impl Lowerer<'_> {
             },
             namespace,
             external_secrets_role: None,
+        }
+    }
+
+    /// Reports a version EKS no longer (or never) creates clusters with, and warns about one in
+    /// extended support, as of `today`.
+    fn check_version(&mut self, version: &str, span: Span, today: Date) {
+        let (standard, extended) = eks_versions::offered(today);
+        let quoted = |versions: &[&str]| {
+            versions
+                .iter()
+                .map(|version| format!("`{version}`"))
+                .collect::<Vec<_>>()
+                .join(", ")
+        };
+        let choices = if extended.is_empty() {
+            format!("{} (standard support)", quoted(&standard))
+        } else {
+            format!(
+                "{} (standard support), or {} (extended support, billed extra)",
+                quoted(&standard),
+                quoted(&extended)
+            )
+        };
+        let newest = standard.first().copied().unwrap_or(DEFAULT_VERSION);
+        match eks_versions::support(version, today) {
+            Support::Standard { .. } => {}
+            Support::Extended { until } => self.report(
+                Diagnostic::new(
+                    Code::ExtendedSupport,
+                    format!("Kubernetes `{version}` is in EKS extended support until {until}, billed at a higher hourly rate per cluster"),
+                    span,
+                    "extended support",
+                )
+                .with_help(format!("upgrade towards `{newest}` one minor version at a time: set `version` to the next one and deploy (the node groups follow), then repeat")),
+            ),
+            Support::Ended { since } => self.report(
+                Diagnostic::new(
+                    Code::KubernetesVersion,
+                    format!("EKS ended support for Kubernetes `{version}` on {since} and creates no cluster with it"),
+                    span,
+                    "support ended",
+                )
+                .with_help(format!("use {choices}; a cluster that already runs it is upgraded by EKS on its own, so raise `version` one minor version at a time to match it")),
+            ),
+            Support::Unknown => self.report(
+                Diagnostic::new(
+                    Code::KubernetesVersion,
+                    format!("EKS offers no Kubernetes `{version}` that this berth knows"),
+                    span,
+                    "unknown version",
+                )
+                .with_help(format!("use {choices}; if EKS released it after {}, upgrade berth", eks_versions::REVIEWED)),
+            ),
         }
     }
 

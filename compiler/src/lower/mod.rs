@@ -43,6 +43,11 @@ pub struct Options {
     /// `AWS_REGION`, read by the runtime: the region when the file (and the selected
     /// environment) has none. The file is the declaration; this only fills a gap.
     pub default_region: Option<String>,
+    /// The day of the check (UTC), read by the runtime from the clock (or `SOURCE_DATE_EPOCH`):
+    /// whether an EKS version is in standard or extended support, or ended, depends on it. When
+    /// absent, the day the version table was reviewed ([`crate::eks_versions::REVIEWED`]), so
+    /// a check in memory is the same every day.
+    pub today: Option<crate::eks_versions::Date>,
 }
 
 /// Lowers `document` to a typed workspace, recording problems in `diagnostics`.

@@ -52,7 +52,10 @@ impl Lowerer<'_> {
         let ecs = self.ecs(tree.child("ecs"));
         let default_namespace =
             Naming::new(&name.value, &environment.name.value, &region.value).prefix();
-        let eks = self.eks(settings.child("eks"), default_namespace);
+        // A new cluster's version is checked only where it is used, as of the check's day.
+        let today = (target.value == Target::Eks)
+            .then(|| options.today.unwrap_or(crate::eks_versions::REVIEWED));
+        let eks = self.eks(settings.child("eks"), default_namespace, today, name.span);
         let domain = settings
             .child("domain")
             .and_then(|domain| self.domain(domain, &region));

@@ -180,7 +180,7 @@ static ECS: Node = Node {
 };
 static EKS_VERSION: Node = single(
     "version",
-    "the Kubernetes version of a new cluster, e.g. `1.31`",
+    "the Kubernetes minor version of a new cluster (default `1.35`); one EKS still supports",
     &TEXT,
 );
 static NAMESPACE: Node = single(

@@ -73,7 +73,24 @@ pub(crate) fn options(args: &WorkspaceArgs) -> Options {
         target: args.target.map(TargetArg::target),
         region: args.region.clone(),
         default_region: aws_region(),
+        today: today(),
     }
+}
+
+/// The day of the check (UTC): `SOURCE_DATE_EPOCH` when set, as reproducible builds do, else the
+/// clock. Whether an EKS version is still supported depends on it.
+pub(crate) fn today() -> Option<berth_compiler::eks_versions::Date> {
+    let seconds = match std::env::var("SOURCE_DATE_EPOCH") {
+        Ok(value) => value.trim().parse::<i64>().ok()?,
+        Err(_) => i64::try_from(
+            std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .ok()?
+                .as_secs(),
+        )
+        .ok()?,
+    };
+    berth_compiler::eks_versions::Date::from_unix_seconds(seconds)
 }
 
 /// `AWS_REGION`, when set and not empty: the region for a file that names none.

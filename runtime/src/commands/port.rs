@@ -22,6 +22,7 @@ pub fn run(args: &PortArgs) -> u8 {
         target: None,
         region: args.region.clone(),
         default_region: super::aws_region(),
+        today: super::today(),
     };
     let from = args.from.map_or_else(
         || {

@@ -87,6 +87,10 @@ pub(super) fn new_cluster(
                 "AuthenticationMode": "API_AND_CONFIG_MAP",
                 "BootstrapClusterCreatorAdminPermissions": true,
             },
+            // Extended support, explicitly: at the end of standard support EKS then leaves the
+            // control plane at the version the template names (berth warns while it costs more)
+            // instead of upgrading it under the template and the node groups.
+            "UpgradePolicy": { "SupportType": "EXTENDED" },
             "Tags": workspace_tags(context),
         }),
     );
@@ -122,6 +126,9 @@ pub(super) fn new_cluster(
                     "MaxSize": group.max,
                 },
                 "InstanceTypes": [group.instance_type],
+                // The cluster's version: when it is raised, CloudFormation updates the control
+                // plane first (the node group refers to it), then rolls the nodes to match.
+                "Version": version,
                 "AmiType": ami_type(&group.instance_type),
                 "UpdateConfig": { "MaxUnavailable": 1 },
                 "Tags": tag_map.clone(),

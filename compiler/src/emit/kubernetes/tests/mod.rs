@@ -15,7 +15,7 @@ pub(super) const SHOP: &str = r#"
 workspace "shop" {
     target "eks"
     region "eu-west-1"
-    eks { version "1.31"; namespace "shop"; nodegroup "general" instance-type="t3.large" min=2 max=6 desired=2; }
+    eks { version "1.35"; namespace "shop"; nodegroup "general" instance-type="t3.large" min=2 max=6 desired=2; }
     domain "shop.example.com" certificate="arn:aws:acm:eu-west-1:123456789012:certificate/abc"
     tags { team "commerce"; }
 }

@@ -85,7 +85,7 @@ workspace "shop" {
     target "eks"
     region "eu-west-1"
     network { zones 2; nat #true; }
-    eks { version "1.31"; namespace "shop"; nodegroup "general" instance-type="t3.large" min=2 max=6 desired=3; nodegroup "arm" instance-type="m7g.large" min=1 max=2 desired=1; }
+    eks { version "1.35"; namespace "shop"; nodegroup "general" instance-type="t3.large" min=2 max=6 desired=3; nodegroup "arm" instance-type="m7g.large" min=1 max=2 desired=1; }
 }
 service "web" {
     image "ghcr.io/acme/web:1.0"
@@ -126,7 +126,7 @@ fn a_new_cluster_has_its_roles_node_groups_and_add_ons() {
     let template = eks(NEW);
     let cluster = &template["Resources"]["Cluster"]["Properties"];
     assert_eq!(cluster["Name"], "shop-default");
-    assert_eq!(cluster["Version"], "1.31");
+    assert_eq!(cluster["Version"], "1.35");
     assert_eq!(
         cluster["EncryptionConfig"][0]["Resources"],
         json!(["secrets"])
@@ -153,8 +153,19 @@ fn a_new_cluster_has_its_roles_node_groups_and_add_ons() {
         roles["NodeRole"]["Properties"]["RoleName"],
         "shop-default-node-eu-west-1"
     );
+    assert_eq!(
+        cluster["UpgradePolicy"],
+        json!({ "SupportType": "EXTENDED" }),
+        "EKS keeps the version the template names instead of upgrading it under the node groups"
+    );
     let groups = resources_of(&template, "AWS::EKS::Nodegroup");
     assert_eq!(groups, ["NodegroupArm", "NodegroupGeneral"]);
+    for group in &groups {
+        assert_eq!(
+            template["Resources"][group]["Properties"]["Version"], "1.35",
+            "{group} follows the cluster's version when it is raised"
+        );
+    }
     let general = &template["Resources"]["NodegroupGeneral"];
     assert_eq!(
         general["Properties"]["NodegroupName"],
@@ -617,7 +628,7 @@ fn many_services(count: usize) -> String {
 workspace "big" {
     target "eks"
     region "eu-west-1"
-    eks { version "1.31"; namespace "big"; nodegroup "general" instance-type="t3.large" min=2 max=6 desired=3; }
+    eks { version "1.35"; namespace "big"; nodegroup "general" instance-type="t3.large" min=2 max=6 desired=3; }
 }
 "#,
     );
