@@ -1,4 +1,7 @@
-//! Shared helpers of the integration tests: paths, fixture options, plain rendering.
+//! Shared helpers of the integration tests: paths, fixture options, plain rendering; the
+//! external validators in [`tools`].
+
+pub mod tools;
 
 use std::path::{Path, PathBuf};
 
@@ -134,87 +137,6 @@ pub fn cloudformation_cases() -> Vec<(PathBuf, Target)> {
         }
     }
     cases_and_targets
-}
-
-/// A validator from the venv `.ci/run` installs (`BERTH_LINT_VENV`, default `~/.cache/berth-lint`).
-/// Missing, it fails the test under CI and skips it (with a note) elsewhere.
-pub fn lint_tool(name: &str) -> Option<PathBuf> {
-    let venv = std::env::var_os("BERTH_LINT_VENV")
-        .map(PathBuf::from)
-        .or_else(|| {
-            std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/berth-lint"))
-        })?;
-    let path = venv.join("bin").join(name);
-    if path.is_file() {
-        return Some(path);
-    }
-    assert!(
-        std::env::var_os("CI").is_none(),
-        "{} is missing; .ci/run installs it",
-        path.display()
-    );
-    eprintln!(
-        "skipping: {} is not installed (run .ci/run once)",
-        path.display()
-    );
-    None
-}
-
-/// The ids in the first column of the docs/security.md table under `heading`.
-pub fn documented_findings(heading: &str) -> std::collections::BTreeSet<String> {
-    let text =
-        fs_err::read_to_string(root().join("docs/security.md")).expect("docs/security.md exists");
-    text.lines()
-        .skip_while(|line| line.trim() != heading)
-        .skip(1)
-        .take_while(|line| !line.starts_with("## "))
-        .filter_map(|line| line.strip_prefix("| `"))
-        .filter_map(|rest| rest.split_once('`').map(|(id, _)| id.to_owned()))
-        .collect()
-}
-
-/// The ids of the checks `checkov` fails on `directory` for `framework`.
-pub fn checkov_failures(
-    checkov: &Path,
-    framework: &str,
-    directory: &Path,
-) -> std::collections::BTreeSet<String> {
-    let output = std::process::Command::new(checkov)
-        .args([
-            "--framework",
-            framework,
-            "--output",
-            "json",
-            "--quiet",
-            "--compact",
-            "--skip-download",
-            "-d",
-        ])
-        .arg(directory)
-        .output()
-        .expect("checkov runs");
-    let report: serde_json::Value =
-        serde_json::from_slice(&output.stdout).unwrap_or_else(|error| {
-            panic!(
-                "checkov output is not JSON ({error}): {}",
-                String::from_utf8_lossy(&output.stderr)
-            )
-        });
-    let reports = if report.is_array() {
-        report.as_array().cloned().unwrap_or_default()
-    } else {
-        vec![report]
-    };
-    reports
-        .iter()
-        .flat_map(|report| {
-            report["results"]["failed_checks"]
-                .as_array()
-                .cloned()
-                .unwrap_or_default()
-        })
-        .filter_map(|check| check["check_id"].as_str().map(str::to_owned))
-        .collect()
 }
 
 /// Every directory under `tests/fixtures/import` (sorted): one input to import each.
