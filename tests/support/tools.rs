@@ -262,8 +262,8 @@ pub fn assert_only_allowed(findings: &[CheckovFinding], heading: &str) {
     );
 }
 
-/// The cells of each row of the docs/security.md table under `heading` (rows whose first cell
-/// is back-quoted; the header is not).
+/// The cells of each row of the docs/security.md table under `heading`, up to the next heading
+/// (rows whose first cell is back-quoted; the header's is not).
 pub fn table_rows(heading: &str) -> Vec<Vec<String>> {
     let text =
         fs_err::read_to_string(root().join("docs/security.md")).expect("docs/security.md exists");
@@ -274,7 +274,7 @@ pub fn table_rows(heading: &str) -> Vec<Vec<String>> {
     text.lines()
         .skip_while(|line| line.trim() != heading)
         .skip(1)
-        .take_while(|line| !line.starts_with("## "))
+        .take_while(|line| !line.starts_with('#'))
         .filter(|line| line.starts_with("| `"))
         .map(|line| {
             line.trim()

@@ -98,7 +98,12 @@ pub fn emit(workspace: &Valid<Workspace>, format: TemplateFormat) -> Result<Arti
             files
         }
     };
-    let mut files = files;
+    assemble(workspace, files)
+}
+
+/// The last step of [`emit`]: sorts `files` into deploy order (then by path), refuses two
+/// artifacts with one path or two templates with one stack, and adds the [`manifest()`].
+pub fn assemble(workspace: &Workspace, mut files: Vec<Artifact>) -> Result<Artifacts, EmitError> {
     files.sort_by(|left, right| (left.order, &left.path).cmp(&(right.order, &right.path)));
     let mut paths = BTreeSet::new();
     if let Some(file) = files.iter().find(|file| !paths.insert(file.path.as_str())) {
