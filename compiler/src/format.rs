@@ -171,6 +171,16 @@ mod tests {
     }
 
     #[test]
+    fn nested_block_comments_hide_their_braces_until_the_outermost_closes() {
+        // The inner `*/` closes only the inner comment: the `{` after it is still commented out.
+        let source = "service \"s\" {\n/* outer /* inner */ still a comment {\n*/\n  image \"x\"\n}\nworker \"w\" {\nimage \"y\"\n}\n";
+        assert_eq!(
+            format(source).unwrap_or_default(),
+            "service \"s\" {\n    /* outer /* inner */ still a comment {\n*/\n    image \"x\"\n}\nworker \"w\" {\n    image \"y\"\n}\n"
+        );
+    }
+
+    #[test]
     fn steps_over_multibyte_characters() {
         let source = "service \"ʢweb\" { env { K \"é\\\"ü\"; } /* ß */ }\n";
         assert_eq!(format(source).unwrap_or_default(), source);
