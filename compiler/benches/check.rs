@@ -53,6 +53,14 @@ fn bench_check(criterion: &mut Criterion) {
         }
     }
     let big = generated(200);
+    // Benchmarking a workspace that no longer checks clean would time the error path; CI runs
+    // this setup once (`cargo bench -- --test`), so a generator that drifted fails there.
+    let checked = check(&big, &Options::default());
+    assert!(
+        checked.workspace.is_some() && !checked.has_errors(),
+        "the generated workspace does not check clean: {:#?}",
+        checked.diagnostics
+    );
     criterion.bench_function("check/generated-200-services", |bencher| {
         bencher.iter(|| check(black_box(&big), &Options::default()));
     });
