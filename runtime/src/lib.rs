@@ -6,9 +6,11 @@
 //! - [`commands`]: one module per command; each returns the process exit code.
 //! - [`output`]: the build directory, written whole and never over files berth did not write.
 //! - [`stdio`]: standard output and error, where a closed pipe ends output quietly.
+//! - [`kubernetes`]: the cluster side of an `eks` deploy (connect, apply, wait, prune).
 
 pub mod cli;
 pub mod commands;
+pub mod kubernetes;
 pub mod output;
 pub mod report;
 pub mod stdio;

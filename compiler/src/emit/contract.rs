@@ -30,6 +30,33 @@ pub const POD_IDENTITY_ORDER: u32 = CLUSTER_ORDER + 1;
 /// follows at this order plus its place in the `depends-on` order (1 for the first level).
 pub const NAMESPACE_ORDER: u32 = POD_IDENTITY_ORDER + 1;
 
+/// The label every Kubernetes object carries with its workspace's name. With
+/// [`ENVIRONMENT_LABEL`] it says which build owns an object: the deploy step finds the objects
+/// to prune, and `destroy` the objects to delete, by these two labels (`manifest.json` lists
+/// them under `eks.labels`), so two environments on one cluster never touch each other's.
+pub const WORKSPACE_LABEL: &str = "berth/workspace";
+
+/// The label every Kubernetes object carries with its environment's name.
+pub const ENVIRONMENT_LABEL: &str = "berth/environment";
+
+/// Every `(apiVersion, kind)` the Kubernetes emitter writes. The deploy step lists objects of
+/// each kind by the owner labels to prune what a build no longer declares, even a kind the new
+/// build does not use at all; a test keeps this list and the emitter in step.
+pub const APPLIED_KINDS: &[(&str, &str)] = &[
+    ("v1", "Namespace"),
+    ("storage.k8s.io/v1", "StorageClass"),
+    ("v1", "ServiceAccount"),
+    ("external-secrets.io/v1", "SecretStore"),
+    ("external-secrets.io/v1", "ExternalSecret"),
+    ("v1", "PersistentVolumeClaim"),
+    ("apps/v1", "Deployment"),
+    ("batch/v1", "CronJob"),
+    ("v1", "Service"),
+    ("autoscaling/v2", "HorizontalPodAutoscaler"),
+    ("policy/v1", "PodDisruptionBudget"),
+    ("networking.k8s.io/v1", "Ingress"),
+];
+
 /// Output keys of the platform stack. Those marked *exported* are also exported as
 /// `<platform stack>-<Key>` for the Pod Identity stacks to import.
 pub mod platform {

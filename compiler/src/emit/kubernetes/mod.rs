@@ -33,7 +33,7 @@ use serde_json::Value;
 
 use super::{Artifact, ArtifactKind, deploy_orders};
 use crate::emit::contract::platform::FILE_SYSTEM;
-use crate::emit::contract::{NAMESPACE_ORDER, placeholder};
+use crate::emit::contract::{ENVIRONMENT_LABEL, NAMESPACE_ORDER, WORKSPACE_LABEL, placeholder};
 use crate::model::{Workload, Workspace};
 use crate::naming::Naming;
 
@@ -140,17 +140,28 @@ impl<'a> Context<'a> {
         labels
     }
 
-    /// The workspace tags that are legal labels (validation warns about the others); berth's
-    /// own labels are added after them and win.
+    /// The workspace tags that are legal labels (validation warns about the others), then the
+    /// labels naming the workspace and environment that own the object; berth's own labels are
+    /// added after the tags and win.
     fn tag_labels(&self) -> BTreeMap<String, String> {
-        self.workspace
+        let mut labels: BTreeMap<String, String> = self
+            .workspace
             .tags
             .iter()
             .filter(|(key, value)| {
                 crate::naming::is_label_key(key) && crate::naming::is_label_value(&value.value)
             })
             .map(|(key, value)| (key.clone(), value.value.clone()))
-            .collect()
+            .collect();
+        labels.insert(
+            WORKSPACE_LABEL.to_owned(),
+            self.workspace.name.value.clone(),
+        );
+        labels.insert(
+            ENVIRONMENT_LABEL.to_owned(),
+            self.workspace.environment.value.clone(),
+        );
+        labels
     }
 }
 

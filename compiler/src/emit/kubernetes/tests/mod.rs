@@ -283,3 +283,23 @@ service "web" { image "ghcr.io/acme/web:1"; port 8080; }
             .contains("tag `cost center` cannot be a Kubernetes label")
     }));
 }
+
+#[test]
+fn every_object_names_its_owner_and_kind_is_listed_for_pruning() {
+    use crate::emit::contract::{APPLIED_KINDS, ENVIRONMENT_LABEL, WORKSPACE_LABEL};
+    for (path, _, documents) in build(SHOP) {
+        for document in documents {
+            let labels = &document["metadata"]["labels"];
+            assert_eq!(labels[WORKSPACE_LABEL], "shop", "{path}: {document}");
+            assert_eq!(labels[ENVIRONMENT_LABEL], "default", "{path}: {document}");
+            let kind = (
+                document["apiVersion"].as_str().unwrap_or_default(),
+                document["kind"].as_str().unwrap_or_default(),
+            );
+            assert!(
+                APPLIED_KINDS.contains(&kind),
+                "{kind:?} of {path} is not in APPLIED_KINDS"
+            );
+        }
+    }
+}

@@ -1,0 +1,218 @@
+//! The EKS token and the client berth builds from a cluster's endpoint and CA. The token is
+//! checked against the algorithm by an independent implementation (`fake_kube/eks_token.rs`):
+//! decoded, its presigned URL's host, action, expiry and signed `x-k8s-aws-id` header checked,
+//! and its signature recomputed. The client is then pointed at the fake API server over TLS,
+//! trusting only the test CA, with the fake accepting only tokens that verify.
+
+mod fake_kube;
+
+use std::sync::Arc;
+use std::time::{Duration, SystemTime};
+
+use aws_credential_types::Credentials;
+use aws_credential_types::provider::SharedCredentialsProvider;
+use base64::Engine as _;
+use berth::kubernetes::connect::{ClusterEndpoint, check, eks_client};
+use berth::kubernetes::error::KubernetesError;
+use berth::kubernetes::event::KubernetesEvent;
+use berth::kubernetes::token::{TokenSource, sign_token};
+use fake_kube::eks_token::verify;
+use fake_kube::{Authentication, CA_PEM, FakeCluster, Options};
+
+const ACCESS_KEY: &str = "AKIAIOSFODNN7EXAMPLE";
+const SECRET_KEY: &str = "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY";
+
+fn now_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(SystemTime::UNIX_EPOCH)
+        .expect("after 1970")
+        .as_secs()
+}
+
+#[test]
+fn the_token_is_a_presigned_get_caller_identity_signed_over_the_cluster_name() {
+    let signed_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let credentials = Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test");
+    let token =
+        sign_token("catalog-default", "us-west-2", &credentials, signed_at).expect("signed");
+    assert!(token.token.starts_with("k8s-aws-v1."));
+    let decoded = verify(
+        &token.token,
+        "catalog-default",
+        "us-west-2",
+        ACCESS_KEY,
+        SECRET_KEY,
+        1_700_000_060,
+    )
+    .expect("a token the authenticator accepts");
+    assert_eq!(decoded.host, "sts.us-west-2.amazonaws.com");
+    assert_eq!(decoded.query["Action"], "GetCallerIdentity");
+    assert_eq!(decoded.query["X-Amz-Expires"], "60");
+    assert_eq!(decoded.query["X-Amz-Date"], "20231114T221320Z");
+    assert_eq!(decoded.query["X-Amz-SignedHeaders"], "host;x-k8s-aws-id");
+    assert_eq!(token.expires_at, signed_at + Duration::from_mins(14));
+
+    // The signature covers the cluster's name: the token is useless for another cluster.
+    let other = verify(
+        &token.token,
+        "another-cluster",
+        "us-west-2",
+        ACCESS_KEY,
+        SECRET_KEY,
+        1_700_000_060,
+    );
+    assert!(other.is_err_and(|error| error.contains("signature")));
+    // And it expires.
+    let late = verify(
+        &token.token,
+        "catalog-default",
+        "us-west-2",
+        ACCESS_KEY,
+        SECRET_KEY,
+        1_700_000_000 + 16 * 60,
+    );
+    assert!(late.is_err_and(|error| error.contains("expired")));
+}
+
+#[test]
+fn a_session_token_is_signed_into_the_url() {
+    let signed_at = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
+    let credentials = Credentials::new(
+        ACCESS_KEY,
+        SECRET_KEY,
+        Some("FwoGZXIvYXdzEXAMPLE".into()),
+        None,
+        "test",
+    );
+    let token = sign_token("shop", "eu-west-1", &credentials, signed_at).expect("signed");
+    let decoded = verify(
+        &token.token,
+        "shop",
+        "eu-west-1",
+        ACCESS_KEY,
+        SECRET_KEY,
+        1_700_000_001,
+    )
+    .expect("verifies");
+    assert_eq!(decoded.query["X-Amz-Security-Token"], "FwoGZXIvYXdzEXAMPLE");
+}
+
+fn credentials() -> SharedCredentialsProvider {
+    SharedCredentialsProvider::new(Credentials::new(ACCESS_KEY, SECRET_KEY, None, None, "test"))
+}
+
+/// A fake over TLS that accepts only tokens for `cluster` signed with the test key.
+fn tls_cluster(cluster: &'static str) -> FakeCluster {
+    FakeCluster::start(Options {
+        tls: true,
+        authentication: Authentication::Check(Box::new(move |token| {
+            verify(
+                token,
+                cluster,
+                "us-west-2",
+                ACCESS_KEY,
+                SECRET_KEY,
+                now_seconds(),
+            )
+            .is_ok()
+        })),
+        ..Options::default()
+    })
+}
+
+fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
+#[test]
+fn the_client_from_an_eks_endpoint_trusts_its_ca_and_sends_a_fresh_token() {
+    let fake = tls_cluster("catalog-default");
+    let endpoint = ClusterEndpoint {
+        endpoint: fake.url(),
+        certificate_authority: base64::engine::general_purpose::STANDARD.encode(CA_PEM),
+    };
+    let events = std::sync::Mutex::new(Vec::new());
+    let report = |event| events.lock().expect("events").push(event);
+    runtime()
+        .block_on(async {
+            let tokens = Arc::new(TokenSource::new(
+                "catalog-default",
+                "us-west-2",
+                credentials(),
+            ));
+            let connection = eks_client("catalog-default", &endpoint, tokens, None).await?;
+            check(&connection, &report).await?;
+            check(&connection, &report).await
+        })
+        .expect("connects");
+    let events = events.into_inner().expect("events");
+    assert!(
+        matches!(&events[0], KubernetesEvent::Connected { version, .. } if version == "v1.33.5-eks-fake")
+    );
+    let requests = fake.requests();
+    assert_eq!(requests.len(), 2);
+    assert!(requests.iter().all(|request| request.status == 200));
+    assert_eq!(
+        requests[0].authorization, requests[1].authorization,
+        "a token is reused while fresh"
+    );
+}
+
+#[test]
+fn a_cluster_that_refuses_the_principal_says_how_to_grant_access() {
+    let fake = tls_cluster("some-other-cluster");
+    let endpoint = ClusterEndpoint {
+        endpoint: fake.url(),
+        certificate_authority: base64::engine::general_purpose::STANDARD.encode(CA_PEM),
+    };
+    let error = runtime()
+        .block_on(async {
+            let tokens = Arc::new(TokenSource::new(
+                "catalog-default",
+                "us-west-2",
+                credentials(),
+            ));
+            let identity = Some("arn:aws:iam::123456789012:role/ci-deployer".to_owned());
+            let connection = eks_client("catalog-default", &endpoint, tokens, identity).await?;
+            check(&connection, &|_| {}).await
+        })
+        .expect_err("refused");
+    assert!(
+        matches!(error, KubernetesError::Unauthorized { .. }),
+        "{error}"
+    );
+    assert_eq!(error.code(), "berth::cluster-access");
+    let help = error.help();
+    assert!(help.contains("aws eks create-access-entry --cluster-name catalog-default --principal-arn arn:aws:iam::123456789012:role/ci-deployer"), "{help}");
+    assert!(help.contains("AmazonEKSClusterAdminPolicy"), "{help}");
+}
+
+#[test]
+fn a_server_whose_certificate_the_ca_did_not_sign_is_refused() {
+    let fake = tls_cluster("catalog-default");
+    // Any CA but the fake's: the fake's own server certificate is no CA.
+    let wrong = include_str!("fake_kube/tls/server.pem");
+    let endpoint = ClusterEndpoint {
+        endpoint: fake.url(),
+        certificate_authority: base64::engine::general_purpose::STANDARD.encode(wrong),
+    };
+    let error = runtime()
+        .block_on(async {
+            let tokens = Arc::new(TokenSource::new(
+                "catalog-default",
+                "us-west-2",
+                credentials(),
+            ));
+            let connection = eks_client("catalog-default", &endpoint, tokens, None).await?;
+            check(&connection, &|_| {}).await
+        })
+        .expect_err("untrusted");
+    assert!(
+        matches!(error, KubernetesError::Unreachable { .. }),
+        "{error}"
+    );
+    assert!(fake.requests().is_empty(), "no request reached the server");
+}
