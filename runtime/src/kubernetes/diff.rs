@@ -132,7 +132,7 @@ mod tests {
             "status": {"replicas": 2},
         });
         let after = json!({
-            "metadata": {"name": "api", "resourceVersion": "8", "labels": {"berth/env": "prod", "team": "a"}},
+            "metadata": {"name": "api", "resourceVersion": "8", "labels": {"berth/env": "prod", "team": "a", "app.kubernetes.io/version": "2"}},
             "spec": {"replicas": 2, "template": {"spec": {"containers": [{"image": "api:2"}]}}},
         });
         let changes = field_changes(&before, &after);
@@ -140,14 +140,15 @@ mod tests {
         assert_eq!(
             fields,
             [
-                ".metadata.labels[\"team\"]",
+                ".metadata.labels[\"app.kubernetes.io/version\"]",
+                ".metadata.labels.team",
                 ".spec.paused",
                 ".spec.template.spec.containers[0].image"
             ]
         );
         assert_eq!(changes[0].before, None);
-        assert_eq!(changes[1].after, None);
-        assert_eq!(changes[2].after, Some(json!("api:2")));
+        assert_eq!(changes[2].after, None);
+        assert_eq!(changes[3].after, Some(json!("api:2")));
         assert!(field_changes(&before, &json!({"metadata": {"name": "api", "labels": {"berth/env": "prod"}}, "spec": before["spec"]})).is_empty());
     }
 }

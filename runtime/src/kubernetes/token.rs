@@ -204,14 +204,14 @@ mod tests {
     #[test]
     fn expires_with_the_credentials_when_they_end_first() {
         let now = SystemTime::UNIX_EPOCH + Duration::from_secs(1_700_000_000);
-        let soon = now + Duration::from_mins(5);
+        let soon = now + Duration::from_mins(3);
         let credentials =
             Credentials::new("AKID", "secret", Some("session".into()), Some(soon), "test");
         let token = sign_token("shop", "eu-west-1", &credentials, now).expect("signed");
         assert_eq!(token.expires_at, soon);
         assert!(
             !fresh(&token, now),
-            "five minutes left is inside the refresh margin"
+            "three minutes left is inside the refresh margin"
         );
         let lasting = Credentials::new("AKID", "secret", None, None, "test");
         let token = sign_token("shop", "eu-west-1", &lasting, now).expect("signed");
