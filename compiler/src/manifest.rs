@@ -19,7 +19,9 @@ use crate::lower::Options;
 
 mod eks;
 
-pub use eks::{EksDeployment, Provisioning, SharedStack};
+pub use eks::{
+    ClusterRequirement, EksDeployment, KindRef, Provisioning, RequirementCheck, SharedStack,
+};
 
 /// The version written in the `berth` field.
 pub const FORMAT_VERSION: u32 = 2;

@@ -13,7 +13,6 @@ use std::time::Duration;
 use berth::kubernetes::connect::{Connection, kubeconfig_client};
 use berth::kubernetes::error::KubernetesError;
 use berth::kubernetes::event::{Applied, KubernetesEvent};
-use berth::kubernetes::prerequisites::{Check, Prerequisite};
 use berth::kubernetes::wait::Patience;
 use berth::kubernetes::{Declared, Session};
 use berth_compiler::emit::{TemplateFormat, emit};
@@ -555,30 +554,7 @@ fn a_bare_cluster_stops_before_anything_is_applied_naming_each_missing_piece() {
         complete: false,
         ..Options::default()
     });
-    let mut declared = declared(SHOP, None);
-    declared.prerequisites = vec![
-        Prerequisite {
-            what: "the External Secrets Operator".into(),
-            checks: vec![
-                Check::Serves { api_version: "external-secrets.io/v1".into(), kind: "ExternalSecret".into() },
-                Check::Controller { namespace: "external-secrets".into(), name: "external-secrets".into() },
-            ],
-            install: "helm install external-secrets external-secrets/external-secrets -n external-secrets --create-namespace".into(),
-        },
-        Prerequisite {
-            what: "the AWS Load Balancer Controller".into(),
-            checks: vec![
-                Check::IngressClass { name: "alb".into(), controller: "ingress.k8s.aws/alb".into() },
-                Check::Controller { namespace: "kube-system".into(), name: "aws-load-balancer-controller".into() },
-            ],
-            install: "helm install aws-load-balancer-controller eks/aws-load-balancer-controller -n kube-system".into(),
-        },
-        Prerequisite {
-            what: "the metrics API".into(),
-            checks: vec![Check::ApiService { name: "v1beta1.metrics.k8s.io".into() }],
-            install: "aws eks create-addon --addon-name metrics-server".into(),
-        },
-    ];
+    let declared = declared(SHOP, None);
     let error = runtime()
         .block_on(deploy(&fake, &declared, &Events::default()))
         .expect_err("missing");
@@ -586,14 +562,33 @@ fn a_bare_cluster_stops_before_anything_is_applied_naming_each_missing_piece() {
         panic!("{error}");
     };
     assert_eq!(missing.len(), 3, "{error}");
+    assert!(missing[0].what.starts_with("the External Secrets Operator (for SecretStore, ExternalSecret): not found: the `SecretStore` API (external-secrets.io/v1); the `ExternalSecret` API (external-secrets.io/v1); a running Deployment `external-secrets/external-secrets`"), "{error}");
     assert!(
-        missing[0]
-            .what
-            .contains("the `ExternalSecret` API (external-secrets.io/v1)"),
+        missing[0].install.contains("helm install external-secrets"),
         "{error}"
     );
-    assert!(missing[1].what.contains("IngressClass `alb`"), "{error}");
-    assert!(missing[2].install.contains("metrics-server"), "{error}");
+    assert!(
+        missing[1]
+            .what
+            .contains("IngressClass `alb` (controller `ingress.k8s.aws/alb`)"),
+        "{error}"
+    );
+    assert!(
+        missing[1].install.contains("--set clusterName=platform"),
+        "{error}"
+    );
+    assert!(
+        missing[2]
+            .what
+            .contains("APIService `v1beta1.metrics.k8s.io`"),
+        "{error}"
+    );
+    assert!(
+        missing[2]
+            .install
+            .contains("aws eks create-addon --cluster-name platform --addon-name metrics-server"),
+        "{error}"
+    );
     assert!(
         fake.requests().iter().all(|request| !request.is_mutating()),
         "nothing applied"
@@ -688,4 +683,53 @@ fn destroy_deletes_ingresses_first_and_waits_for_their_load_balancers() {
         .filter(|name| name.contains("/shop/") || name == "Namespace/-/shop")
         .collect();
     assert!(remaining.is_empty(), "{remaining:?}");
+}
+
+#[test]
+fn a_namespace_someone_else_made_is_deployed_into_but_never_changed_or_deleted() {
+    let fake = FakeCluster::complete();
+    fake.with_state(|state| {
+        let resource =
+            fake_kube::resources::by_kind("v1", "Namespace", &|_| true).expect("Namespace");
+        state.store.create(
+            resource,
+            serde_json::json!({"metadata": {"name": "shop", "labels": {"team": "platform"}}}),
+            "platform-team",
+        );
+    });
+    let declared = declared(SHOP, None);
+    let events = Events::default();
+    let applied = runtime()
+        .block_on(deploy(&fake, &declared, &events))
+        .expect("deploys");
+    assert!(!applied.iter().any(|(id, _)| id == "Namespace/shop"));
+    assert!(events.all().iter().any(|event| matches!(event, KubernetesEvent::Note { message } if message.contains("namespace `shop` already exists and is not berth's"))));
+    let namespace = fake
+        .object("v1", "Namespace", None, "shop")
+        .expect("exists");
+    assert_eq!(
+        namespace.pointer("/metadata/labels"),
+        Some(&serde_json::json!({"team": "platform"}))
+    );
+    assert!(
+        fake.object("apps/v1", "Deployment", Some("shop"), "web")
+            .is_some()
+    );
+
+    runtime()
+        .block_on(async {
+            let directory = tempfile::tempdir().expect("tempdir");
+            let connection = connect(&fake, directory.path()).await;
+            let session = Session::open(connection, &declared, false, &|_| {}).await?;
+            session.destroy(Duration::from_millis(20), &|_| {}).await
+        })
+        .expect("destroys");
+    assert!(
+        fake.object("v1", "Namespace", None, "shop").is_some(),
+        "not berth's to delete"
+    );
+    assert!(
+        fake.object("apps/v1", "Deployment", Some("shop"), "web")
+            .is_none()
+    );
 }

@@ -1,10 +1,14 @@
-//! The `eks` section of `manifest.json`: the cluster and namespace the manifests go to, and the
-//! stacks shared with every other workspace on the cluster, decided here so the runtime never
-//! re-derives them.
+//! The `eks` section of `manifest.json`: the cluster and namespace the manifests go to, the
+//! stacks shared with every other workspace on the cluster, the labels and kinds that find what
+//! the build owns in the cluster, and what the cluster must run — decided here so the runtime
+//! never re-derives them.
+
+use std::collections::BTreeMap;
 
 use super::cloudformation::Context;
 use super::cloudformation::eks::{CLUSTER_TAG, cluster_name, shared_stack_name};
-use crate::manifest::{EksDeployment, Provisioning, SharedStack};
+use super::contract::{APPLIED_KINDS, ENVIRONMENT_LABEL, WORKSPACE_LABEL};
+use crate::manifest::{EksDeployment, KindRef, Provisioning, SharedStack};
 use crate::model::{EksCluster, Workspace};
 
 /// The `eks` section of an `eks` build of `workspace`.
@@ -24,6 +28,25 @@ pub fn eks(workspace: &Workspace) -> EksDeployment {
             })
             .into_iter()
             .collect(),
+        labels: BTreeMap::from([
+            (WORKSPACE_LABEL.to_owned(), workspace.name.value.clone()),
+            (
+                ENVIRONMENT_LABEL.to_owned(),
+                workspace.environment.value.clone(),
+            ),
+        ]),
+        kinds: APPLIED_KINDS
+            .iter()
+            .map(|(api_version, kind)| KindRef {
+                api_version: (*api_version).to_owned(),
+                kind: (*kind).to_owned(),
+            })
+            .collect(),
+        requirements: super::kubernetes::requirements(
+            workspace,
+            &cluster,
+            provisioning == Provisioning::New,
+        ),
         cluster,
         provisioning,
         namespace: workspace.eks.namespace.value.clone(),

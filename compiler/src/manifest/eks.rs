@@ -2,6 +2,8 @@
 //! stacks every workspace on that cluster shares, and so what `deploy` and `destroy` may and may
 //! not do with each.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 
 /// What the deploy step must know about the EKS cluster of an `eks` build.
@@ -19,6 +21,87 @@ pub struct EksDeployment {
     /// each one identically, so deploying it again changes nothing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub shared_stacks: Vec<SharedStack>,
+    /// The labels every Kubernetes object of the build carries that name the workspace and
+    /// environment owning it: the deploy step prunes, and `destroy` deletes, exactly the
+    /// objects that carry them, so two environments on one cluster never touch each other's.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub labels: BTreeMap<String, String>,
+    /// Every kind berth may have applied (whether or not this build uses it), so an object of
+    /// a kind the build no longer declares is still found and pruned.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub kinds: Vec<KindRef>,
+    /// What the cluster must run before the manifests are applied: checked on every cluster,
+    /// reported with how to install it when missing.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub requirements: Vec<ClusterRequirement>,
+}
+
+/// A Kubernetes kind.
+#[derive(Clone, Debug, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct KindRef {
+    /// `apps/v1`.
+    pub api_version: String,
+    /// `Deployment`.
+    pub kind: String,
+}
+
+/// Something the cluster must run for the build's objects to work.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ClusterRequirement {
+    /// A stable name: `external-secrets`, `load-balancer-controller`, `metrics-api`,
+    /// `efs-csi-driver`.
+    pub name: String,
+    /// What it is, for messages (`the External Secrets Operator`).
+    pub what: String,
+    /// The kinds of the build's objects that need it.
+    pub needed_by: Vec<String>,
+    /// How the deploy step tells that it runs: every check must pass.
+    pub checks: Vec<RequirementCheck>,
+    /// How to install it on a cluster that lacks it.
+    pub install: String,
+    /// On a cluster berth creates, what installs it (the platform stack's add-on); absent when
+    /// nothing does and it must be installed like on an existing cluster.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub installed_by: Option<String>,
+}
+
+/// One way to tell that a requirement runs.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(tag = "check", rename_all = "kebab-case", deny_unknown_fields)]
+pub enum RequirementCheck {
+    /// The cluster serves `kind` of `api_version` (its CRD is installed, or its API aggregated).
+    Serves {
+        /// `external-secrets.io/v1`.
+        api_version: String,
+        /// `ExternalSecret`.
+        kind: String,
+    },
+    /// The IngressClass `name` exists and names `controller`.
+    IngressClass {
+        /// `alb`.
+        name: String,
+        /// `ingress.k8s.aws/alb`.
+        controller: String,
+    },
+    /// The Deployment `namespace/name` has an available replica.
+    Deployment {
+        /// Its namespace.
+        namespace: String,
+        /// Its name.
+        name: String,
+    },
+    /// The APIService `name` is Available.
+    ApiService {
+        /// `v1beta1.metrics.k8s.io`.
+        name: String,
+    },
+    /// The CSIDriver `name` is registered.
+    CsiDriver {
+        /// `efs.csi.aws.com`.
+        name: String,
+    },
 }
 
 /// Whether berth creates the cluster.

@@ -41,6 +41,11 @@ pub enum KubernetesEvent {
         /// Its EKS status (`CREATING`, `UPDATING`).
         status: String,
     },
+    /// Something the user should know that is not a failure.
+    Note {
+        /// The sentence.
+        message: String,
+    },
     /// The client reached the cluster's API.
     Connected {
         /// The API server's URL.

@@ -33,8 +33,7 @@ pub mod wait;
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::Duration;
 
-use berth_compiler::emit::contract::{APPLIED_KINDS, ENVIRONMENT_LABEL, WORKSPACE_LABEL};
-use berth_compiler::manifest::{ArtifactKind, Manifest};
+use berth_compiler::manifest::{ArtifactKind, ClusterRequirement, Manifest, RequirementCheck};
 use serde::Serialize;
 
 use apply::{Change, Target};
@@ -44,7 +43,6 @@ use discovery::{Kinds, discover};
 use error::{KubernetesError, Missing};
 use event::{Applied, KubernetesEvent, Report};
 use objects::{DesiredObject, ObjectId};
-use prerequisites::{Check, Prerequisite};
 use remove::Owned;
 
 /// What the build declares for the cluster.
@@ -59,7 +57,7 @@ pub struct Declared {
     /// longer uses is still found and pruned.
     pub kinds: Vec<(String, String)>,
     /// What the cluster must run first.
-    pub prerequisites: Vec<Prerequisite>,
+    pub requirements: Vec<ClusterRequirement>,
 }
 
 impl Declared {
@@ -110,19 +108,22 @@ impl Declared {
                 text,
             })
             .collect();
-        let owner_labels = BTreeMap::from([
-            (WORKSPACE_LABEL.to_owned(), manifest.workspace.clone()),
-            (ENVIRONMENT_LABEL.to_owned(), manifest.environment.clone()),
-        ]);
-        let objects = objects::read(&artifacts, &values, &owner_labels, allow_unfilled)?;
+        let Some(eks) = &manifest.eks else {
+            return Err(KubernetesError::Artifact {
+                path: berth_compiler::manifest::FILE_NAME.to_owned(),
+                reason: "it has no `eks` section; run `berth build` again".to_owned(),
+            });
+        };
+        let objects = objects::read(&artifacts, &values, &eks.labels, allow_unfilled)?;
         Ok(Self {
             objects,
-            owner_labels,
-            kinds: APPLIED_KINDS
+            owner_labels: eks.labels.clone(),
+            kinds: eks
+                .kinds
                 .iter()
-                .map(|(api_version, kind)| ((*api_version).to_owned(), (*kind).to_owned()))
+                .map(|kind| (kind.api_version.clone(), kind.kind.clone()))
                 .collect(),
-            prerequisites: Vec::new(),
+            requirements: eks.requirements.clone(),
         })
     }
 
@@ -217,7 +218,7 @@ impl Session {
         report: Report<'_>,
     ) -> Result<Self, KubernetesError> {
         connect::check(&connection, report).await?;
-        let prerequisites = prerequisites::verify(&connection, &declared.prerequisites).await;
+        let prerequisites = prerequisites::verify(&connection, &declared.requirements).await;
         let mut missing = match prerequisites {
             Ok(()) => Vec::new(),
             Err(KubernetesError::MissingPrerequisites { missing }) => missing,
@@ -241,9 +242,9 @@ impl Session {
         {
             // A prerequisite that checks for another kind of the same API group-version
             // (the External Secrets CRDs) already names what to install.
-            let covered = declared.prerequisites.iter().any(|prerequisite| {
-                prerequisite.checks.iter().any(|check| {
-                    matches!(check, Check::Serves { api_version: checked, .. } if checked == api_version)
+            let covered = declared.requirements.iter().any(|requirement| {
+                requirement.checks.iter().any(|check| {
+                    matches!(check, RequirementCheck::Serves { api_version: checked, .. } if checked == api_version)
                 })
             });
             if !covered {
@@ -299,6 +300,21 @@ impl Session {
         let mut applied = Vec::new();
         for object in objects {
             let live = self.live(object).await?;
+            if object.id.kind == "Namespace"
+                && live.is_some()
+                && !self.owned.contains_key(&object.id)
+            {
+                // Someone else's namespace (a platform team's): deploy into it, but never
+                // relabel it or, later, delete it.
+                report(KubernetesEvent::Note {
+                    message: format!(
+                        "namespace `{}` already exists and is not berth's: deploying into it as \
+                         it is; berth will not change or delete it",
+                        object.id.name
+                    ),
+                });
+                continue;
+            }
             let action = match target.preview(object, live.as_ref()).await? {
                 Change::Unchanged => Applied::Unchanged,
                 Change::Create => {
@@ -326,6 +342,13 @@ impl Session {
         let mut missing_namespaces: BTreeSet<String> = BTreeSet::new();
         for object in objects {
             let live = self.live(object).await?;
+            if object.id.kind == "Namespace"
+                && live.is_some()
+                && !self.owned.contains_key(&object.id)
+            {
+                // Someone else's namespace: `apply` leaves it as it is.
+                continue;
+            }
             let change = match &object.id.namespace {
                 // Objects of a namespace the same deploy creates cannot be dry-run yet.
                 Some(namespace) if missing_namespaces.contains(namespace) => Change::Create,

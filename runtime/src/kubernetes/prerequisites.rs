@@ -6,6 +6,7 @@
 
 use std::collections::BTreeSet;
 
+use berth_compiler::manifest::{ClusterRequirement, RequirementCheck};
 use kube::Api;
 use kube::api::DynamicObject;
 use kube::core::GroupVersionKind;
@@ -17,88 +18,54 @@ use super::connect::Connection;
 use super::discovery::discover;
 use super::error::{KubernetesError, Missing};
 
-/// One way to tell that a prerequisite is in place.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub enum Check {
-    /// The cluster serves `kind` of `api_version` (its CRD is installed, or its API aggregated).
-    Serves {
-        /// `external-secrets.io/v1`.
-        api_version: String,
-        /// `ExternalSecret`.
-        kind: String,
-    },
-    /// The IngressClass `name` exists and names `controller`.
-    IngressClass {
-        /// `alb`.
-        name: String,
-        /// `ingress.k8s.aws/alb` (or `eks.amazonaws.com/alb` on Auto Mode).
-        controller: String,
-    },
-    /// The Deployment `namespace/name` has at least one available replica.
-    Controller {
-        /// Its namespace.
-        namespace: String,
-        /// Its name.
-        name: String,
-    },
-    /// The APIService `name` is Available.
-    ApiService {
-        /// `v1beta1.metrics.k8s.io`.
-        name: String,
-    },
-    /// The CSIDriver `name` is registered.
-    CsiDriver {
-        /// `efs.csi.aws.com`.
-        name: String,
-    },
-}
-
-impl Check {
-    /// What the check looks for, as a phrase.
-    pub fn describe(&self) -> String {
-        match self {
-            Self::Serves { api_version, kind } => format!("the `{kind}` API ({api_version})"),
-            Self::IngressClass { name, controller } => {
-                format!("the IngressClass `{name}` (controller `{controller}`)")
-            }
-            Self::Controller { namespace, name } => {
-                format!("a running Deployment `{namespace}/{name}`")
-            }
-            Self::ApiService { name } => format!("an Available APIService `{name}`"),
-            Self::CsiDriver { name } => format!("the CSIDriver `{name}`"),
+/// What `check` looks for, as a phrase.
+pub fn describe(check: &RequirementCheck) -> String {
+    match check {
+        RequirementCheck::Serves { api_version, kind } => {
+            format!("the `{kind}` API ({api_version})")
         }
+        RequirementCheck::IngressClass { name, controller } => {
+            format!("the IngressClass `{name}` (controller `{controller}`)")
+        }
+        RequirementCheck::Deployment { namespace, name } => {
+            format!("a running Deployment `{namespace}/{name}`")
+        }
+        RequirementCheck::ApiService { name } => format!("an Available APIService `{name}`"),
+        RequirementCheck::CsiDriver { name } => format!("the CSIDriver `{name}`"),
     }
 }
 
-/// A piece the cluster must run, how to tell it runs, and how to install it.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Prerequisite {
-    /// What it is (`the External Secrets Operator`).
-    pub what: String,
-    /// Every check must pass.
-    pub checks: Vec<Check>,
-    /// How to install it.
-    pub install: String,
-}
-
-/// Checks every prerequisite; fails naming each one that is missing, with what its checks did
+/// Checks every requirement; fails naming each one that is missing, with what its checks did
 /// not find.
 pub async fn verify(
     connection: &Connection,
-    prerequisites: &[Prerequisite],
+    requirements: &[ClusterRequirement],
 ) -> Result<(), KubernetesError> {
     let mut missing = Vec::new();
-    for prerequisite in prerequisites {
+    for requirement in requirements {
         let mut absent = Vec::new();
-        for check in &prerequisite.checks {
+        for check in &requirement.checks {
             if !passes(connection, check).await? {
-                absent.push(check.describe());
+                absent.push(describe(check));
             }
         }
         if !absent.is_empty() {
             missing.push(Missing {
-                what: format!("{}: not found: {}", prerequisite.what, absent.join("; ")),
-                install: prerequisite.install.clone(),
+                what: format!(
+                    "{} (for {}): not found: {}",
+                    requirement.what,
+                    requirement.needed_by.join(", "),
+                    absent.join("; ")
+                ),
+                install: requirement.installed_by.as_ref().map_or_else(
+                    || requirement.install.clone(),
+                    |installer| {
+                        format!(
+                            "{installer} installs it; check its status, or {}",
+                            requirement.install
+                        )
+                    },
+                ),
             });
         }
     }
@@ -110,13 +77,16 @@ pub async fn verify(
 }
 
 /// Whether `check` passes.
-async fn passes(connection: &Connection, check: &Check) -> Result<bool, KubernetesError> {
+async fn passes(
+    connection: &Connection,
+    check: &RequirementCheck,
+) -> Result<bool, KubernetesError> {
     Ok(match check {
-        Check::Serves { api_version, kind } => {
+        RequirementCheck::Serves { api_version, kind } => {
             let wanted = BTreeSet::from([(api_version.clone(), kind.clone())]);
             discover(&connection.client, &wanted).await?.1.is_empty()
         }
-        Check::IngressClass { name, controller } => get(
+        RequirementCheck::IngressClass { name, controller } => get(
             connection,
             "networking.k8s.io",
             "v1",
@@ -129,7 +99,7 @@ async fn passes(connection: &Connection, check: &Check) -> Result<bool, Kubernet
         .is_some_and(|class| {
             class.pointer("/spec/controller").and_then(Value::as_str) == Some(controller.as_str())
         }),
-        Check::Controller { namespace, name } => get(
+        RequirementCheck::Deployment { namespace, name } => get(
             connection,
             "apps",
             "v1",
@@ -145,7 +115,7 @@ async fn passes(connection: &Connection, check: &Check) -> Result<bool, Kubernet
                 .and_then(Value::as_i64)
                 .is_some_and(|available| available > 0)
         }),
-        Check::ApiService { name } => get(
+        RequirementCheck::ApiService { name } => get(
             connection,
             "apiregistration.k8s.io",
             "v1",
@@ -166,7 +136,7 @@ async fn passes(connection: &Connection, check: &Check) -> Result<bool, Kubernet
                     })
                 })
         }),
-        Check::CsiDriver { name } => get(
+        RequirementCheck::CsiDriver { name } => get(
             connection,
             "storage.k8s.io",
             "v1",

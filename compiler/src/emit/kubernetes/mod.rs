@@ -16,12 +16,15 @@
 
 mod networking;
 mod pod;
+mod requirements;
 mod scaling;
 mod secrets;
 mod workload;
 
 #[cfg(test)]
 mod tests;
+
+pub use requirements::requirements;
 
 use std::collections::BTreeMap;
 

@@ -303,3 +303,55 @@ fn every_object_names_its_owner_and_kind_is_listed_for_pruning() {
         }
     }
 }
+
+#[test]
+fn the_cluster_requirements_follow_the_objects() {
+    use crate::manifest::RequirementCheck;
+    let options = crate::Options {
+        target: Some(Target::Eks),
+        ..Default::default()
+    };
+    let workspace = crate::check(SHOP, &options).workspace.expect("valid");
+    let requirements = super::requirements(&workspace, "shop-default", true);
+    let names: Vec<&str> = requirements
+        .iter()
+        .map(|requirement| requirement.name.as_str())
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "external-secrets",
+            "load-balancer-controller",
+            "metrics-api",
+            "efs-csi-driver"
+        ]
+    );
+    assert_eq!(requirements[0].needed_by, ["SecretStore", "ExternalSecret"]);
+    assert!(
+        requirements[1]
+            .checks
+            .contains(&RequirementCheck::IngressClass {
+                name: "alb".into(),
+                controller: "ingress.k8s.aws/alb".into()
+            })
+    );
+    assert!(
+        requirements[2]
+            .install
+            .contains("--cluster-name shop-default --addon-name metrics-server")
+    );
+    assert!(
+        requirements[3].installed_by.is_some(),
+        "the platform stack's add-on"
+    );
+    assert!(
+        super::requirements(&workspace, "shared", false)[3]
+            .installed_by
+            .is_none()
+    );
+
+    // A worker with no secrets, routes, autoscaling or volumes needs nothing.
+    let plain = "workspace \"plain\" { target \"eks\"; region \"eu-west-1\"; }\nworker \"w\" { image \"ghcr.io/acme/w:1\"; }\n";
+    let workspace = crate::check(plain, &options).workspace.expect("valid");
+    assert!(super::requirements(&workspace, "plain-default", true).is_empty());
+}

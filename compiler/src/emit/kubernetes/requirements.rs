@@ -1,0 +1,137 @@
+//! What the cluster must run for the emitted objects to work — the External Secrets Operator
+//! for `SecretStore`/`ExternalSecret`, the AWS Load Balancer Controller and its `alb`
+//! IngressClass for Ingresses, the metrics API for autoscalers, the EFS CSI driver for volume
+//! claims — read off the objects themselves, so the list cannot drift from what is emitted.
+//! `manifest.json` carries it (`eks.requirements`); the deploy step checks each before applying.
+
+use std::collections::BTreeSet;
+
+use serde_json::Value;
+
+use super::{Context, namespace_documents, workload};
+use crate::manifest::{ClusterRequirement, RequirementCheck};
+use crate::model::Workspace;
+
+/// The IngressClass every Ingress names, and the controller that class must name.
+const INGRESS_CLASS: &str = "alb";
+const INGRESS_CONTROLLER: &str = "ingress.k8s.aws/alb";
+/// Where the External Secrets controller runs: its Pod Identity association (made by the
+/// cluster's shared stack) names this namespace and service account.
+const EXTERNAL_SECRETS: &str = "external-secrets";
+
+/// The requirements of `workspace`'s objects on `cluster`; `new_cluster` when the platform
+/// stack creates it (and so installs the EFS CSI driver add-on).
+pub fn requirements(
+    workspace: &Workspace,
+    cluster: &str,
+    new_cluster: bool,
+) -> Vec<ClusterRequirement> {
+    let context = Context::new(workspace);
+    let mut kinds: BTreeSet<String> = BTreeSet::new();
+    let documents = namespace_documents(&context).into_iter().chain(
+        workspace
+            .workloads
+            .iter()
+            .flat_map(|each| workload::documents(&context, each)),
+    );
+    for document in documents {
+        if let Some(kind) = document.get("kind").and_then(Value::as_str) {
+            kinds.insert(kind.to_owned());
+        }
+    }
+    let needed = |wanted: &[&str]| -> Vec<String> {
+        wanted
+            .iter()
+            .filter(|kind| kinds.contains(**kind))
+            .map(|kind| (*kind).to_owned())
+            .collect()
+    };
+    let serves = |kind: &str| RequirementCheck::Serves {
+        api_version: "external-secrets.io/v1".to_owned(),
+        kind: kind.to_owned(),
+    };
+    let mut requirements = Vec::new();
+    let secrets = needed(&["SecretStore", "ExternalSecret"]);
+    if !secrets.is_empty() {
+        requirements.push(ClusterRequirement {
+            name: "external-secrets".to_owned(),
+            what: "the External Secrets Operator".to_owned(),
+            needed_by: secrets,
+            checks: vec![
+                serves("SecretStore"),
+                serves("ExternalSecret"),
+                RequirementCheck::Deployment {
+                    namespace: EXTERNAL_SECRETS.to_owned(),
+                    name: EXTERNAL_SECRETS.to_owned(),
+                },
+            ],
+            install: format!(
+                "`helm repo add external-secrets https://charts.external-secrets.io` then `helm \
+                 install external-secrets external-secrets/external-secrets --namespace \
+                 {EXTERNAL_SECRETS} --create-namespace` (a release that serves \
+                 external-secrets.io/v1; berth gives its service account \
+                 `{EXTERNAL_SECRETS}/{EXTERNAL_SECRETS}` the IAM role it needs)"
+            ),
+            installed_by: None,
+        });
+    }
+    let ingresses = needed(&["Ingress"]);
+    if !ingresses.is_empty() {
+        requirements.push(ClusterRequirement {
+            name: "load-balancer-controller".to_owned(),
+            what: "the AWS Load Balancer Controller".to_owned(),
+            needed_by: ingresses,
+            checks: vec![
+                RequirementCheck::IngressClass {
+                    name: INGRESS_CLASS.to_owned(),
+                    controller: INGRESS_CONTROLLER.to_owned(),
+                },
+                RequirementCheck::Deployment {
+                    namespace: "kube-system".to_owned(),
+                    name: "aws-load-balancer-controller".to_owned(),
+                },
+            ],
+            install: format!(
+                "`helm repo add eks https://aws.github.io/eks-charts` then `helm install \
+                 aws-load-balancer-controller eks/aws-load-balancer-controller --namespace \
+                 kube-system --set clusterName={cluster}`, with an IAM role for its service \
+                 account (docs/eks.md); the chart creates the `{INGRESS_CLASS}` IngressClass"
+            ),
+            installed_by: None,
+        });
+    }
+    let autoscalers = needed(&["HorizontalPodAutoscaler"]);
+    if !autoscalers.is_empty() {
+        requirements.push(ClusterRequirement {
+            name: "metrics-api".to_owned(),
+            what: "the metrics API (metrics-server)".to_owned(),
+            needed_by: autoscalers,
+            checks: vec![RequirementCheck::ApiService {
+                name: "v1beta1.metrics.k8s.io".to_owned(),
+            }],
+            install: format!(
+                "`aws eks create-addon --cluster-name {cluster} --addon-name metrics-server`"
+            ),
+            installed_by: None,
+        });
+    }
+    let claims = needed(&["PersistentVolumeClaim", "StorageClass"]);
+    if !claims.is_empty() {
+        requirements.push(ClusterRequirement {
+            name: "efs-csi-driver".to_owned(),
+            what: "the Amazon EFS CSI driver".to_owned(),
+            needed_by: claims,
+            checks: vec![RequirementCheck::CsiDriver {
+                name: "efs.csi.aws.com".to_owned(),
+            }],
+            install: format!(
+                "`aws eks create-addon --cluster-name {cluster} --addon-name aws-efs-csi-driver \
+                 --pod-identity-associations serviceAccount=efs-csi-controller-sa,roleArn=<a role \
+                 with AmazonEFSCSIDriverPolicy>`"
+            ),
+            installed_by: new_cluster
+                .then(|| "the platform stack's EKS add-on `aws-efs-csi-driver`".to_owned()),
+        });
+    }
+    requirements
+}
