@@ -53,18 +53,20 @@ pub fn requirements(
     let mut requirements = Vec::new();
     let secrets = needed(&["SecretStore", "ExternalSecret"]);
     if !secrets.is_empty() {
+        let mut checks = vec![serves("SecretStore"), serves("ExternalSecret")];
+        // With `external-secrets-role` the controller is the cluster owners', wherever they run
+        // it; otherwise it must run where berth's Pod Identity association expects it.
+        if workspace.eks.external_secrets_role.is_none() {
+            checks.push(RequirementCheck::Deployment {
+                namespace: EXTERNAL_SECRETS.to_owned(),
+                name: EXTERNAL_SECRETS.to_owned(),
+            });
+        }
         requirements.push(ClusterRequirement {
             name: "external-secrets".to_owned(),
             what: "the External Secrets Operator".to_owned(),
             needed_by: secrets,
-            checks: vec![
-                serves("SecretStore"),
-                serves("ExternalSecret"),
-                RequirementCheck::Deployment {
-                    namespace: EXTERNAL_SECRETS.to_owned(),
-                    name: EXTERNAL_SECRETS.to_owned(),
-                },
-            ],
+            checks,
             install: format!(
                 "`helm repo add external-secrets https://charts.external-secrets.io` then `helm \
                  install external-secrets external-secrets/external-secrets --namespace \
