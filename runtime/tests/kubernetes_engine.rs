@@ -126,17 +126,12 @@ async fn deploy(
     let connection = connect(fake, directory.path()).await;
     let report = events.report();
     let session = Session::open(connection, declared, false, &report).await?;
-    let mut orders: Vec<u32> = declared.objects.iter().map(|object| object.order).collect();
-    orders.dedup();
-    let mut applied = Vec::new();
-    for order in orders {
-        for (id, action) in session.apply(&declared.stage(order), &report).await? {
-            applied.push((id.to_string(), action));
-        }
-    }
-    session.wait(&declared.objects, patience(), &report).await?;
-    session.prune(&declared.objects, &report).await?;
-    Ok(applied)
+    let deployed = session.deploy(declared, patience(), &report).await?;
+    Ok(deployed
+        .applied
+        .into_iter()
+        .map(|(id, action)| (id.to_string(), action))
+        .collect())
 }
 
 #[test]

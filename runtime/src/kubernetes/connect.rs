@@ -8,6 +8,8 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::Duration;
 
+use aws_credential_types::provider::SharedCredentialsProvider;
+use berth_compiler::manifest::{EksDeployment, Provisioning};
 use kube::config::{KubeConfigOptions, Kubeconfig};
 use kube::{Client, Config};
 use serde_json::json;
@@ -316,6 +318,54 @@ pub fn assumed_role_arn(arn: &str) -> String {
     };
     let role = rest.split_once('/').map_or(rest, |(role, _)| role);
     format!("{}:role/{role}", prefix.replacen(":sts:", ":iam:", 1))
+}
+
+/// How berth reaches the cluster.
+pub enum Reach<'a> {
+    /// Through EKS: the cluster's endpoint and CA, with tokens signed from these credentials.
+    Eks {
+        /// STS, to name the principal when the cluster refuses it.
+        sts: &'a aws_sdk_sts::Client,
+        /// The credentials every AWS call uses.
+        credentials: SharedCredentialsProvider,
+        /// The cluster's region.
+        region: &'a str,
+    },
+    /// Through the kubeconfig and context the user named.
+    Kubeconfig(&'a KubeconfigChoice),
+}
+
+/// Waits until the cluster (and, on a cluster berth created, its node groups) is ACTIVE, then
+/// connects to it as `reach` says.
+pub async fn connect(
+    eks: &aws_sdk_eks::Client,
+    deployment: &EksDeployment,
+    reach: Reach<'_>,
+    interval: Duration,
+    report: Report<'_>,
+) -> Result<Connection, KubernetesError> {
+    let endpoint = wait_for_cluster(
+        eks,
+        &deployment.cluster,
+        deployment.provisioning == Provisioning::New,
+        interval,
+        report,
+    )
+    .await?;
+    match reach {
+        Reach::Kubeconfig(choice) => {
+            kubeconfig_client(choice.path.as_deref(), choice.context.as_deref()).await
+        }
+        Reach::Eks {
+            sts,
+            credentials,
+            region,
+        } => {
+            let identity = caller_identity(sts).await;
+            let tokens = Arc::new(TokenSource::new(&deployment.cluster, region, credentials));
+            eks_client(&deployment.cluster, &endpoint, tokens, identity).await
+        }
+    }
 }
 
 /// The kubeconfig and context a user gave, if any.

@@ -196,6 +196,26 @@ impl KubernetesPlan {
     }
 }
 
+/// What the Kubernetes side of a deploy did.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct WorkloadsDeployed {
+    /// Each object and what happened to it, in apply order.
+    pub applied: Vec<(ObjectId, Applied)>,
+    /// What was pruned.
+    pub pruned: Vec<ObjectId>,
+}
+
+impl WorkloadsDeployed {
+    /// Whether anything in the cluster changed.
+    pub fn changed(&self) -> bool {
+        !self.pruned.is_empty()
+            || self
+                .applied
+                .iter()
+                .any(|(_, action)| *action != Applied::Unchanged)
+    }
+}
+
 /// A connection to the cluster with the build's kinds discovered and its owned objects listed.
 pub struct Session {
     /// The connection.
@@ -333,6 +353,26 @@ impl Session {
             applied.push((object.id.clone(), action));
         }
         Ok(applied)
+    }
+
+    /// The whole Kubernetes side of a deploy: applies every object, a deploy order at a time,
+    /// waits until the workloads serve, then prunes what the build no longer declares.
+    pub async fn deploy(
+        &self,
+        declared: &Declared,
+        patience: wait::Patience,
+        report: Report<'_>,
+    ) -> Result<WorkloadsDeployed, KubernetesError> {
+        let mut orders: Vec<u32> = declared.objects.iter().map(|object| object.order).collect();
+        orders.sort_unstable();
+        orders.dedup();
+        let mut applied = Vec::new();
+        for order in orders {
+            applied.extend(self.apply(&declared.stage(order), report).await?);
+        }
+        self.wait(&declared.objects, patience, report).await?;
+        let pruned = self.prune(&declared.objects, report).await?;
+        Ok(WorkloadsDeployed { applied, pruned })
     }
 
     /// What applying `objects` would do, and what would be pruned.
