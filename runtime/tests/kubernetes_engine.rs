@@ -728,3 +728,20 @@ fn a_namespace_someone_else_made_is_deployed_into_but_never_changed_or_deleted()
             .is_none()
     );
 }
+
+#[test]
+fn a_load_balancer_the_controller_cannot_make_fails_with_its_event() {
+    let error = failing(|fake| {
+        fake.fail_ingress(
+            "web",
+            "FailedDeployModel",
+            "Failed deploy model due to AccessDenied: elasticloadbalancing:CreateLoadBalancer",
+        );
+    });
+    assert!(
+        matches!(&error, KubernetesError::LoadBalancerFailed { ingress, .. } if ingress == "shop/web"),
+        "{error}"
+    );
+    assert!(error.to_string().contains("AccessDenied"), "{error}");
+    assert_eq!(error.code(), "berth::load-balancer-failed");
+}

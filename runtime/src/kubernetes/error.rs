@@ -183,6 +183,16 @@ pub enum KubernetesError {
         /// The scheduler's message.
         message: String,
     },
+    /// The load balancer controller cannot make an Ingress's load balancer.
+    #[error("the load balancer of Ingress `{ingress}` cannot be made: {reason}: {message}")]
+    LoadBalancerFailed {
+        /// `namespace/name` of the Ingress.
+        ingress: String,
+        /// The controller's event reason (`FailedDeployModel`).
+        reason: String,
+        /// The controller's message.
+        message: String,
+    },
     /// A rollout stopped progressing.
     #[error("`{workload}` did not finish its rollout: {message}")]
     RolloutStalled {
@@ -230,6 +240,7 @@ impl KubernetesError {
             | Self::SecretNotSynced { .. }
             | Self::Unschedulable { .. }
             | Self::RolloutStalled { .. } => "berth::workload-failed",
+            Self::LoadBalancerFailed { .. } => "berth::load-balancer-failed",
         }
     }
 
@@ -257,6 +268,7 @@ impl KubernetesError {
             Self::ContainerConfig { .. } => "a Secret or ConfigMap the container reads is missing or lacks a key: check the workload's `secret` entries".into(),
             Self::SecretNotSynced { .. } => "check that the secret exists in AWS (name, key and region) and that the workload's role may read it; `kubectl describe externalsecret` shows the operator's events".into(),
             Self::Unschedulable { .. } => "give the node groups more room (larger instance types or higher `max`), or ask for less `cpu`/`memory`".into(),
+            Self::LoadBalancerFailed { .. } => "the AWS Load Balancer Controller's message says what it lacks (often its IAM permissions, or subnets without the `kubernetes.io/role/elb` tag); `kubectl logs -n kube-system deployment/aws-load-balancer-controller` has more".into(),
             Self::RolloutStalled { workload, .. } => format!("`kubectl describe deployment {workload}` shows the events; the previous version keeps serving"),
         }
     }

@@ -14,6 +14,7 @@ use super::apply::Target;
 use super::error::KubernetesError;
 use super::event::{KubernetesEvent, Report};
 use super::objects::ObjectId;
+use super::wait::{DELETE_FAILURES, ingress_failure};
 
 /// Objects berth owns in the cluster: identity → (apiVersion, object).
 pub type Owned = BTreeMap<ObjectId, (String, Value)>;
@@ -135,11 +136,30 @@ async fn wait_until_gone(
     ) else {
         return Ok(());
     };
+    let started = k8s_openapi::jiff::Timestamp::now();
     loop {
         match api.get_opt(&id.name).await {
             Ok(None) => return Ok(()),
-            Ok(Some(_)) => tokio::time::sleep(interval).await,
+            Ok(Some(_)) => {}
             Err(error) => return Err(target.failure("read", &id.to_string(), error)),
         }
+        if id.kind == "Ingress"
+            && let Some(namespace) = &id.namespace
+            && let Some((reason, message)) = ingress_failure(
+                target.connection,
+                namespace,
+                &id.name,
+                started,
+                DELETE_FAILURES,
+            )
+            .await?
+        {
+            return Err(KubernetesError::LoadBalancerFailed {
+                ingress: format!("{namespace}/{}", id.name),
+                reason,
+                message,
+            });
+        }
+        tokio::time::sleep(interval).await;
     }
 }

@@ -10,7 +10,7 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant};
 
 use k8s_openapi::api::apps::v1::{Deployment, ReplicaSet};
-use k8s_openapi::api::core::v1::Pod;
+use k8s_openapi::api::core::v1::{Event, Pod};
 use k8s_openapi::api::networking::v1::Ingress;
 use kube::Api;
 use kube::api::{DynamicObject, ListParams};
@@ -92,6 +92,7 @@ pub async fn until_serving(
             _ => {}
         }
     }
+    let started = k8s_openapi::jiff::Timestamp::now();
     let mut last_rollouts: BTreeMap<(String, String), KubernetesEvent> = BTreeMap::new();
     let mut first_seen: BTreeMap<String, Instant> = BTreeMap::new();
     let mut pending_secrets = watched.external_secrets.clone();
@@ -171,6 +172,14 @@ pub async fn until_serving(
                 for (workload, url) in endpoints(&ingress, &hostname) {
                     report(KubernetesEvent::Endpoint { workload, url });
                 }
+            } else if let Some((reason, message)) =
+                ingress_failure(connection, &namespace, &name, started, DEPLOY_FAILURES).await?
+            {
+                return Err(KubernetesError::LoadBalancerFailed {
+                    ingress: format!("{namespace}/{name}"),
+                    reason,
+                    message,
+                });
             }
         }
         if pending_secrets.is_empty()
@@ -181,6 +190,67 @@ pub async fn until_serving(
         }
         tokio::time::sleep(patience.interval).await;
     }
+}
+
+/// The AWS Load Balancer Controller's Warning reasons that mean an Ingress's load balancer
+/// cannot be made (or changed) without a fix.
+pub const DEPLOY_FAILURES: &[&str] = &["FailedBuildModel", "FailedDeployModel"];
+
+/// The AWS Load Balancer Controller's Warning reasons that mean an Ingress's load balancer
+/// cannot be deleted without a fix.
+pub const DELETE_FAILURES: &[&str] = &[
+    "FailedDeployModel",
+    "FailedRemoveFinalizer",
+    "FailedCleanupModel",
+];
+
+/// The newest Warning event on the Ingress `namespace/name` with one of `reasons`, from after
+/// `since` (events from before this run are old news): `(reason, message)`.
+pub async fn ingress_failure(
+    connection: &Connection,
+    namespace: &str,
+    name: &str,
+    since: k8s_openapi::jiff::Timestamp,
+    reasons: &[&str],
+) -> Result<Option<(String, String)>, KubernetesError> {
+    let api: Api<Event> = Api::namespaced(connection.client.clone(), namespace);
+    let fields = format!("involvedObject.kind=Ingress,involvedObject.name={name},type=Warning");
+    let events = api
+        .list(&ListParams::default().fields(&fields))
+        .await
+        .map_err(|error| {
+            api_failure(
+                connection,
+                "list",
+                &format!("the events of Ingress/{namespace}/{name}"),
+                error,
+            )
+        })?;
+    let recent = |event: &Event| {
+        let last = event
+            .last_timestamp
+            .as_ref()
+            .map(|time| time.0)
+            .or_else(|| event.event_time.as_ref().map(|time| time.0));
+        // A minute of slack for the difference between this machine's clock and the cluster's.
+        last.is_none_or(|last| last >= since - k8s_openapi::jiff::SignedDuration::from_mins(1))
+    };
+    Ok(events
+        .items
+        .iter()
+        .filter(|event| recent(event))
+        .find(|event| {
+            event
+                .reason
+                .as_deref()
+                .is_some_and(|reason| reasons.contains(&reason))
+        })
+        .map(|event| {
+            (
+                event.reason.clone().unwrap_or_default(),
+                event.message.clone().unwrap_or_default(),
+            )
+        }))
 }
 
 /// Where an ExternalSecret stands.

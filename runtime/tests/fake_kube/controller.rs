@@ -545,6 +545,21 @@ fn ingresses(state: &mut State) {
             }
             continue;
         }
+        let name = ingress_key.3.clone();
+        if let Some((reason, message)) = state.behaviour.failing_ingresses.get(&name).cloned() {
+            let event_name = format!("{name}.failed");
+            let event_key = key(&resource("Event"), Some(&ingress_key.2), &event_name);
+            if !state.store.objects.contains_key(&event_key) {
+                state.store.create(
+                    resource("Event"),
+                    json!({"metadata": {"name": event_name, "namespace": ingress_key.2},
+                           "involvedObject": {"kind": "Ingress", "name": name, "namespace": ingress_key.2},
+                           "reason": reason, "message": message, "type": "Warning"}),
+                    "aws-load-balancer-controller",
+                );
+            }
+            continue;
+        }
         let finalizer = format!("group.ingress.k8s.aws/{group}");
         let has_finalizer = stored
             .object
@@ -711,6 +726,9 @@ pub struct Behaviour {
     pub rollouts: BTreeMap<String, Rollout>,
     /// ExternalSecret name → the provider's error.
     pub failing_secrets: BTreeMap<String, String>,
+    /// Ingress name → the load balancer controller's event (reason, message) instead of a
+    /// load balancer.
+    pub failing_ingresses: BTreeMap<String, (String, String)>,
 }
 
 /// Matches everything.

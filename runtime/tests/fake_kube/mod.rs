@@ -327,6 +327,14 @@ impl FakeCluster {
             .insert(name.to_owned(), message.to_owned());
     }
 
+    /// Makes the load balancer controller fail on the Ingress `name` with a Warning event.
+    pub fn fail_ingress(&self, name: &str, reason: &str, message: &str) {
+        self.lock()
+            .behaviour
+            .failing_ingresses
+            .insert(name.to_owned(), (reason.to_owned(), message.to_owned()));
+    }
+
     /// Edits an object as `manager` would with an update (`kubectl edit`, `kubectl scale`).
     pub fn edit(
         &self,

@@ -167,7 +167,25 @@ fn list(
     else {
         return status(400, "BadRequest", "unable to parse requirement");
     };
-    let items = state.store.list(&resource, namespace, &selector);
+    let fields: Vec<(String, String)> = query
+        .get("fieldSelector")
+        .map(|text| {
+            text.split(',')
+                .filter_map(|pair| pair.split_once('='))
+                .map(|(field, value)| (format!("/{}", field.replace('.', "/")), value.to_owned()))
+                .collect()
+        })
+        .unwrap_or_default();
+    let items: Vec<Value> = state
+        .store
+        .list(&resource, namespace, &selector)
+        .into_iter()
+        .filter(|item| {
+            fields.iter().all(|(pointer, value)| {
+                item.pointer(pointer).and_then(Value::as_str) == Some(value.as_str())
+            })
+        })
+        .collect();
     (
         200,
         json!({
