@@ -22,7 +22,7 @@ use crate::source::Span;
 const HASH_DIGITS: usize = 8;
 
 /// `name` when it has at most `max` characters; else as many of its first characters as fit,
-/// `-`, and the first [`HASH_DIGITS`] hex digits of the sha256 of the whole name, `max` in all
+/// `-`, and the first 8 hex digits of the sha256 of the whole name, `max` in all
 /// (a `-` the cut leaves at the end is dropped, so the name still ends alphanumeric).
 pub fn shorten(name: &str, max: usize) -> String {
     if name.chars().count() <= max {
