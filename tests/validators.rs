@@ -46,6 +46,15 @@ const ROLE_WITHOUT_TRUST_POLICY: &str = r#"{
 }
 "#;
 
+/// A template with a parameter nothing uses: cfn-lint must warn W2001. It is linted last, in the
+/// same run as berth's templates, so the warning proves the run reached the end of the list.
+const UNUSED_PARAMETER: &str = r#"{
+  "AWSTemplateFormatVersion": "2010-09-09",
+  "Parameters": { "Unused": { "Type": "String" } },
+  "Resources": { "Topic": { "Type": "AWS::SNS::Topic" } }
+}
+"#;
+
 /// A template with SSH open to the internet: checkov must report CKV_AWS_24.
 const SSH_FROM_ANYWHERE: &str = r#"{
   "AWSTemplateFormatVersion": "2010-09-09",
@@ -64,9 +73,14 @@ const SSH_FROM_ANYWHERE: &str = r#"{
 "#;
 
 fn write_known_bad(directory: &Path, content: &str) -> PathBuf {
-    let known_bad = directory.join("known-bad");
-    fs_err::create_dir_all(&known_bad).expect("creatable");
-    let path = known_bad.join("known-bad.json");
+    write_control(directory, "known-bad", content)
+}
+
+/// Writes a control template `name`.json in its own sub-directory of `directory`.
+fn write_control(directory: &Path, name: &str, content: &str) -> PathBuf {
+    let sub = directory.join(name);
+    fs_err::create_dir_all(&sub).expect("creatable");
+    let path = sub.join(format!("{name}.json"));
     fs_err::write(&path, content).expect("writable");
     path
 }
@@ -89,7 +103,21 @@ fn cfn_lint_reports_no_error_and_only_documented_warnings() {
     );
 
     assert!(files.len() >= 20, "only {} templates", files.len());
-    let run = cfn_lint(&files);
+    let mut files = files;
+    let last = write_control(&directory, "known-warning", UNUSED_PARAMETER);
+    files.push(last.clone());
+    let mut run = cfn_lint(&files);
+    let last = last.display().to_string();
+    assert!(
+        run.code & 4 != 0
+            && run
+                .findings
+                .iter()
+                .any(|finding| finding.file == last && finding.rule == "W2001"),
+        "cfn-lint did not reach the last template ({last}, W2001):\n{}",
+        run.report
+    );
+    run.findings.retain(|finding| finding.file != last);
     let errors: Vec<String> = run
         .findings
         .iter()
