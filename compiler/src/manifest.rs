@@ -187,6 +187,9 @@ pub struct EcsService {
     pub workload: String,
     /// The workload's stack.
     pub stack: String,
+    /// The service's logical id in that stack (its physical id, the service ARN, is known while
+    /// the stack is still being deployed).
+    pub logical_id: String,
     /// The output holding the cluster's name.
     pub cluster: OutputRef,
     /// The output holding the service's name.

@@ -55,6 +55,26 @@ pub enum Command {
         after_help = "Examples:\n  berth init\n  berth init --target eks --region eu-west-1\n  berth init --image redis:7.4 --port 6379 --private\n  berth init --image ghcr.io/acme/mailer:1.0 services/mailer.kdl\n\nWith `--image` and no `--port` the workload is a `worker`. Exit codes: 0 written, 1 the\nvalues given do not make a valid workspace, 2 usage or I/O error (the file exists)."
     )]
     Init(InitArgs),
+    /// Show what `berth deploy` would change, stack by stack, without changing anything
+    #[command(
+        after_help = "Examples:\n  berth plan\n  berth plan shop.kdl --env prod --var tag=1.5.0\n  berth plan --from berth-out/prod --format json\n\nEach stack's change set is created, described and deleted; replacements are shown with the property that forces them. Exit codes: 0 nothing would change, 3 something would change, 1 CloudFormation rejects a template or AWS failed, 2 usage, I/O or an unusable build."
+    )]
+    Plan(PlanArgs),
+    /// Deploy the workspace's stacks in order, waiting for ECS rollouts; print the endpoints
+    #[command(
+        after_help = "Examples:\n  berth deploy\n  berth deploy shop.kdl --env prod --var tag=1.5.0\n  berth deploy --from berth-out/prod --timeout 30m --lock-wait 10m\n\nCredentials come from the AWS default chain; AWS_ENDPOINT_URL points every client elsewhere (docs/deploy.md). Exit codes: 0 deployed (or nothing to change), 1 failed (the diagnostic says what to do), 2 usage, I/O or an unusable build, 130 interrupted."
+    )]
+    Deploy(DeployArgs),
+    /// Show the stacks, services and endpoints as deployed
+    #[command(
+        after_help = "Examples:\n  berth status\n  berth status --env prod --format json\n\nExit codes: 0 reported (also when nothing is deployed), 1 AWS failed, 2 usage, I/O or an unusable build."
+    )]
+    Status(StatusArgs),
+    /// Delete the workspace's stacks in reverse order; report what AWS keeps
+    #[command(
+        after_help = "Examples:\n  berth destroy\n  berth destroy --env dev --yes\n\nOnly stacks tagged with this workspace and environment are touched. Exit codes: 0 destroyed, 1 failed, 2 usage (no --yes without a terminal), I/O or an unusable build, 130 interrupted."
+    )]
+    Destroy(DestroyArgs),
     /// Print a shell completion script
     #[command(
         after_help = "Examples:\n  berth completions bash > ~/.local/share/bash-completion/completions/berth\n  berth completions zsh > \"${fpath[1]}/_berth\"\n  berth completions fish > ~/.config/fish/completions/berth.fish"
@@ -321,4 +341,115 @@ fn parse_var(text: &str) -> Result<(String, String), String> {
         return Err(format!("`{text}` has an empty KEY"));
     }
     Ok((key.to_owned(), value.to_owned()))
+}
+
+/// What the deploy commands deploy: a workspace file built in memory (the same flags as
+/// `build`), or a directory `berth build` wrote.
+#[derive(Debug, Args)]
+pub struct DeploySource {
+    /// The workspace to build and deploy.
+    #[command(flatten)]
+    pub workspace: WorkspaceArgs,
+    /// Use the build in DIR (its manifest.json) instead of building the workspace file; refused when the workspace file changed since
+    #[arg(
+        long,
+        value_name = "DIR",
+        conflicts_with_all = ["file", "environment", "vars", "target", "region"]
+    )]
+    pub from: Option<PathBuf>,
+}
+
+/// Flags of `berth plan`.
+#[derive(Debug, Args)]
+pub struct PlanArgs {
+    /// What to plan.
+    #[command(flatten)]
+    pub source: DeploySource,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Stop waiting after this long (`90s`, `20m`, `1h`)
+    #[arg(long, value_name = "DURATION", default_value = "30m", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+}
+
+/// Flags of `berth deploy`.
+#[derive(Debug, Args)]
+pub struct DeployArgs {
+    /// What to deploy.
+    #[command(flatten)]
+    pub source: DeploySource,
+    /// Output format: progress and a summary, or JSON (events as lines on stderr, the result on stdout)
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Stop waiting after this long; CloudFormation carries on and a rerun picks up (`90s`, `20m`, `1h`)
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Wait this long for another deploy or destroy of the same workspace and environment to finish (default: refuse at once)
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub lock_wait: std::time::Duration,
+}
+
+/// Flags of `berth status`.
+#[derive(Debug, Args)]
+pub struct StatusArgs {
+    /// What to report on.
+    #[command(flatten)]
+    pub source: DeploySource,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+}
+
+/// Flags of `berth destroy`.
+#[derive(Debug, Args)]
+pub struct DestroyArgs {
+    /// What to destroy.
+    #[command(flatten)]
+    pub source: DeploySource,
+    /// Do not ask for confirmation (needed when not on a terminal)
+    #[arg(long)]
+    pub yes: bool,
+    /// Output format
+    #[arg(long, value_enum, default_value_t = Format::Human)]
+    pub format: Format,
+    /// Stop waiting after this long (`90s`, `20m`, `1h`)
+    #[arg(long, value_name = "DURATION", default_value = "1h", value_parser = parse_duration)]
+    pub timeout: std::time::Duration,
+    /// Wait this long for another deploy or destroy to finish (default: refuse at once)
+    #[arg(long, value_name = "DURATION", default_value = "0s", value_parser = parse_duration)]
+    pub lock_wait: std::time::Duration,
+}
+
+/// `90`, `90s`, `20m`, `1h`, `1h30m`.
+fn parse_duration(text: &str) -> Result<std::time::Duration, String> {
+    if text.trim().is_empty() {
+        return Err("a duration like 90s, 20m or 1h is needed".to_owned());
+    }
+    let mut seconds = 0u64;
+    let mut number = String::new();
+    for character in text.trim().chars() {
+        if character.is_ascii_digit() {
+            number.push(character);
+            continue;
+        }
+        let unit = match character {
+            's' => 1,
+            'm' => 60,
+            'h' => 3600,
+            _ => return Err(format!("`{text}` is not a duration like 90s, 20m or 1h")),
+        };
+        let value: u64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a duration like 90s, 20m or 1h"))?;
+        seconds = seconds.saturating_add(value.saturating_mul(unit));
+        number.clear();
+    }
+    if !number.is_empty() {
+        let value: u64 = number
+            .parse()
+            .map_err(|_| format!("`{text}` is not a duration like 90s, 20m or 1h"))?;
+        seconds = seconds.saturating_add(value);
+    }
+    Ok(std::time::Duration::from_secs(seconds))
 }

@@ -5,11 +5,16 @@
 //! - [`report`]: rendering diagnostics for people (miette) and machines (JSON).
 //! - [`commands`]: one module per command; each returns the process exit code.
 //! - [`output`]: the build directory, written whole and never over files berth did not write.
+//! - [`aws`]: AWS access (credentials, region, endpoint, retries) and its errors, for every
+//!   command that talks to AWS.
+//! - [`deploy`]: the deploy engine behind `plan`, `deploy`, `status` and `destroy`.
 //! - [`stdio`]: standard output and error, where a closed pipe ends output quietly.
 //! - [`kubernetes`]: the cluster side of an `eks` deploy (connect, apply, wait, prune).
 
+pub mod aws;
 pub mod cli;
 pub mod commands;
+pub mod deploy;
 pub mod kubernetes;
 pub mod output;
 pub mod report;

@@ -126,6 +126,7 @@ pub fn services(workspace: &Workspace) -> Vec<EcsService> {
                     stack: stack.clone(),
                     output: outputs::SERVICE_NAME.to_owned(),
                 },
+                logical_id: super::cloudformation::workload::SERVICE_ID.to_owned(),
                 stack,
             }
         })

@@ -3,11 +3,18 @@
 mod build;
 mod check;
 mod completions;
+mod deploy;
+mod destroy;
 mod explain;
 mod fmt;
 mod import;
 mod init;
+mod plan;
 mod port;
+pub mod render_deploy;
+mod reporters;
+mod session;
+mod status;
 
 use std::path::Path;
 
@@ -15,7 +22,9 @@ use crate::cli::{Cli, Command, TargetArg, WorkspaceArgs};
 use crate::stdio;
 use berth_compiler::Options;
 
-pub use explain::{DIAGNOSTICS_DOC, explanation};
+pub use explain::{DEPLOY_DOC, DIAGNOSTICS_DOC, explanation, runtime_explanation};
+pub use plan::EXIT_CHANGES;
+pub use reporters::describe as describe_event;
 
 /// Runs the parsed command line.
 pub fn run(cli: Cli) -> u8 {
@@ -28,6 +37,10 @@ pub fn run(cli: Cli) -> u8 {
         Command::Init(args) => init::run(&args),
         Command::Completions(args) => completions::run(&args),
         Command::Port(args) => port::run(&args),
+        Command::Plan(args) => plan::run(&args),
+        Command::Deploy(args) => deploy::run(&args),
+        Command::Status(args) => status::run(&args),
+        Command::Destroy(args) => destroy::run(&args),
         Command::Schema => {
             let schema = berth_compiler::schema::to_json();
             let text = serde_json::to_string_pretty(&schema).unwrap_or_default();

@@ -42,6 +42,9 @@ mod ids {
     }
 }
 
+/// The logical id of a service's or worker's ECS service.
+pub const SERVICE_ID: &str = ids::SERVICE;
+
 /// Everything one workload needs beyond the platform.
 pub fn workload_stack(context: &Context<'_>, workload: &Workload) -> Template {
     let mut template = Template::new(format!(

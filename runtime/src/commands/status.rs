@@ -1,0 +1,32 @@
+//! `berth status`: the stacks, services and endpoints as deployed.
+
+use crate::cli::{Format, StatusArgs};
+use crate::deploy::{Activity, status};
+use crate::stdio;
+
+use super::{render_deploy, session};
+
+/// Reports; exit 0 (also when nothing is deployed), 1 when AWS fails, 2 on an unusable build.
+pub fn run(args: &StatusArgs) -> u8 {
+    let build = match session::load_build(&args.source, args.format) {
+        Ok(build) => build,
+        Err(code) => return code,
+    };
+    let result = session::run(&build, None, &Activity::default(), |clients| {
+        let build = &build;
+        async move { status::status(build, &clients).await }
+    });
+    match result {
+        Ok(outcome) => {
+            let text = match args.format {
+                Format::Json => format!(
+                    "{}\n",
+                    serde_json::to_string_pretty(&outcome).unwrap_or_default()
+                ),
+                Format::Human => render_deploy::status_human(&outcome),
+            };
+            stdio::print(&text)
+        }
+        Err(error) => session::render_error(&error, args.format),
+    }
+}

@@ -1,0 +1,313 @@
+//! `berth destroy`: deletes this workspace and environment's stacks in reverse deploy order
+//! (stacks the build no longer lists first), touching only stacks tagged with its workspace and
+//! environment; reports what CloudFormation keeps (`DeletionPolicy: Retain`) with the command that
+//! removes each, and what could not be deleted and why.
+
+use std::collections::BTreeMap;
+
+use futures::stream::{self, StreamExt};
+use serde::Serialize;
+
+use super::apply::take_lock;
+use super::build::Build;
+use super::cloudformation::{DeployedStack, execute, is_busy, observe};
+use super::error::DeployError;
+use super::event::{Event, Reporter};
+use super::{Clients, Settings, status};
+
+/// What a destroy did.
+#[derive(Clone, Debug, Default, Serialize)]
+pub struct DestroyOutcome {
+    /// The stacks deleted, in the order they were.
+    pub deleted: Vec<String>,
+    /// The stacks of the build that did not exist.
+    pub absent: Vec<String>,
+    /// What CloudFormation kept.
+    pub retained: Vec<Retained>,
+    /// Things worth knowing.
+    pub notes: Vec<String>,
+}
+
+/// A resource that outlives its stack.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize)]
+pub struct Retained {
+    /// The stack it belonged to.
+    pub stack: String,
+    /// The resource type.
+    pub resource_type: String,
+    /// Its physical id (name, id or ARN).
+    pub physical_id: String,
+    /// The command that deletes it, when you no longer need it.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub delete_with: Option<String>,
+}
+
+/// Destroys what `build` deployed.
+pub async fn destroy(
+    build: &Build,
+    clients: &Clients,
+    settings: &Settings,
+    reporter: &dyn Reporter,
+) -> Result<DestroyOutcome, DeployError> {
+    let manifest = &build.manifest;
+    let cloudformation = &clients.cloudformation;
+    let mut outcome = DestroyOutcome::default();
+    let mut existing: BTreeMap<String, DeployedStack> = BTreeMap::new();
+    // Reverse deploy order, in groups of one order.
+    let mut groups: BTreeMap<std::cmp::Reverse<u32>, Vec<String>> = BTreeMap::new();
+    for (name, artifact) in manifest.stacks() {
+        match observe::describe(cloudformation, name).await? {
+            Some(stack) if !stack.has_tags(&manifest.stack_tags) => {
+                return Err(DeployError::ForeignStack {
+                    stack: name.to_owned(),
+                    expected: expected_tags(build),
+                });
+            }
+            Some(stack) => {
+                existing.insert(name.to_owned(), stack);
+                groups
+                    .entry(std::cmp::Reverse(artifact.order))
+                    .or_default()
+                    .push(name.to_owned());
+            }
+            None => outcome.absent.push(name.to_owned()),
+        }
+    }
+    let others: Vec<String> = status::others(build, clients)
+        .await?
+        .into_iter()
+        .map(|row| row.stack)
+        .collect();
+    kubernetes_before_stacks(build, &mut outcome.notes);
+    for note in &outcome.notes {
+        reporter.report(Event::Note {
+            message: note.clone(),
+        });
+    }
+    if existing.is_empty() && others.is_empty() {
+        return Ok(outcome);
+    }
+    let Some(lock_stack) = manifest.lock_stack.as_deref() else {
+        return Err(DeployError::BuildUnreadable {
+            directory: ".".into(),
+            reason: "manifest.json names no lock stack; run `berth build` again".to_owned(),
+        });
+    };
+    let held = take_lock(clients, settings, reporter, build, lock_stack).await?;
+    settings.activity.set_lock(Some(lock_stack));
+    let mut order: Vec<Vec<String>> = Vec::new();
+    if !others.is_empty() {
+        order.push(others);
+    }
+    order.extend(groups.into_values());
+    let result = delete_groups(build, clients, settings, reporter, &order, &mut outcome).await;
+    let released = held.release(cloudformation, reporter).await;
+    settings.activity.set_lock(None);
+    result?;
+    released?;
+    Ok(outcome)
+}
+
+/// Deletes each group in turn, the stacks of a group in parallel.
+async fn delete_groups(
+    build: &Build,
+    clients: &Clients,
+    settings: &Settings,
+    reporter: &dyn Reporter,
+    groups: &[Vec<String>],
+    outcome: &mut DestroyOutcome,
+) -> Result<(), DeployError> {
+    for group in groups {
+        let results: Vec<Result<(String, Vec<Retained>), DeployError>> = stream::iter(group)
+            .map(|stack| async move {
+                let retained = retained_of(build, clients, stack).await?;
+                delete_stack(clients, settings, reporter, stack).await?;
+                Ok((stack.clone(), retained))
+            })
+            .buffered(settings.parallel.max(1))
+            .collect()
+            .await;
+        let mut first_error = None;
+        for result in results {
+            match result {
+                Ok((stack, retained)) => {
+                    outcome.deleted.push(stack);
+                    outcome.retained.extend(retained);
+                }
+                Err(error) => {
+                    first_error.get_or_insert(error);
+                }
+            }
+        }
+        if let Some(error) = first_error {
+            return Err(error);
+        }
+    }
+    Ok(())
+}
+
+/// Deletes one stack (after any operation in progress) and follows it to the end.
+async fn delete_stack(
+    clients: &Clients,
+    settings: &Settings,
+    reporter: &dyn Reporter,
+    name: &str,
+) -> Result<(), DeployError> {
+    let cloudformation = &clients.cloudformation;
+    let Some(mut stack) = observe::describe(cloudformation, name).await? else {
+        return Ok(());
+    };
+    if is_busy(&stack.status) {
+        reporter.report(Event::StackBusy {
+            stack: name.to_owned(),
+            status: stack.status.clone(),
+        });
+        let after = execute::newest_event(cloudformation, &stack.id).await?;
+        let settled = execute::follow(
+            cloudformation,
+            &stack.id,
+            name,
+            after.as_deref(),
+            false,
+            reporter,
+            &settings.pace,
+        )
+        .await?;
+        stack = settled.stack;
+        if stack.status == "DELETE_COMPLETE" {
+            return Ok(());
+        }
+    }
+    reporter.report(Event::StackStarted {
+        stack: name.to_owned(),
+        action: "delete".to_owned(),
+    });
+    settings.activity.start(name, "delete");
+    let after = execute::newest_event(cloudformation, &stack.id).await?;
+    execute::delete(cloudformation, name).await?;
+    let settled = execute::follow(
+        cloudformation,
+        &stack.id,
+        name,
+        after.as_deref(),
+        true,
+        reporter,
+        &settings.pace,
+    )
+    .await?;
+    settings.activity.finish(name);
+    let ok = settled.stack.status == "DELETE_COMPLETE";
+    reporter.report(Event::StackFinished {
+        stack: name.to_owned(),
+        status: settled.stack.status.clone(),
+        ok,
+    });
+    if ok {
+        Ok(())
+    } else {
+        Err(DeployError::DeleteFailed {
+            stack: name.to_owned(),
+            status: settled.stack.status,
+            failed: settled.failed,
+        })
+    }
+}
+
+/// The resources `stack` will leave behind, with their physical ids (read before deleting).
+async fn retained_of(
+    build: &Build,
+    clients: &Clients,
+    stack: &str,
+) -> Result<Vec<Retained>, DeployError> {
+    let wanted: Vec<_> = build
+        .manifest
+        .retained
+        .iter()
+        .filter(|resource| resource.stack == stack)
+        .collect();
+    if wanted.is_empty() {
+        return Ok(Vec::new());
+    }
+    let output = clients
+        .cloudformation
+        .describe_stack_resources()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|error| {
+            crate::aws::AwsError::from_sdk("CloudFormation.DescribeStackResources", &error)
+        })?;
+    Ok(wanted
+        .into_iter()
+        .filter_map(|resource| {
+            let physical_id = output
+                .stack_resources()
+                .iter()
+                .find(|found| found.logical_resource_id() == Some(resource.logical_id.as_str()))?
+                .physical_resource_id()?
+                .to_owned();
+            Some(Retained {
+                stack: stack.to_owned(),
+                resource_type: resource.resource_type.clone(),
+                delete_with: delete_command(
+                    &resource.resource_type,
+                    &physical_id,
+                    &build.manifest.region,
+                ),
+                physical_id,
+            })
+        })
+        .collect())
+}
+
+/// The command that deletes a kept resource.
+fn delete_command(resource_type: &str, id: &str, region: &str) -> Option<String> {
+    Some(match resource_type {
+        "AWS::ECR::Repository" => {
+            format!("aws ecr delete-repository --region {region} --repository-name {id} --force")
+        }
+        "AWS::Logs::LogGroup" => {
+            format!("aws logs delete-log-group --region {region} --log-group-name {id}")
+        }
+        "AWS::EFS::FileSystem" => {
+            format!("aws efs delete-file-system --region {region} --file-system-id {id}")
+        }
+        "AWS::KMS::Key" => format!(
+            "aws kms schedule-key-deletion --region {region} --key-id {id} --pending-window-in-days 7"
+        ),
+        _ => return None,
+    })
+}
+
+/// `berth:workspace=…, berth:environment=…`.
+fn expected_tags(build: &Build) -> String {
+    build
+        .manifest
+        .stack_tags
+        .iter()
+        .filter(|(key, _)| key.starts_with("berth:"))
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// The seam for the Kubernetes side (see the module documentation of [`super`]): Kubernetes
+/// objects must go before the stacks (an Ingress's load balancer blocks the VPC's deletion).
+/// Today, a note naming them.
+fn kubernetes_before_stacks(build: &Build, notes: &mut Vec<String>) {
+    let files: Vec<&str> = build
+        .manifest
+        .artifacts
+        .iter()
+        .filter(|artifact| artifact.stack.is_none())
+        .map(|artifact| artifact.path.as_str())
+        .collect();
+    if !files.is_empty() {
+        notes.push(format!(
+            "berth destroy does not delete Kubernetes objects yet: delete what {} created \
+             (`kubectl delete -f`, Ingresses first) before the stacks, or their load balancers \
+             keep the VPC from being deleted",
+            files.join(", ")
+        ));
+    }
+}
