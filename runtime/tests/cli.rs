@@ -175,7 +175,11 @@ fn explain_prints_the_docs_section() {
     let text = stdout_of(berth().args(["explain", "fargate-size"]));
     assert!(text.starts_with("berth::fargate-size (error)"), "{text}");
     let list = stdout_of(berth().args(["explain", "--list"]));
-    assert_eq!(list.lines().count(), berth_compiler::Code::ALL.len());
+    assert_eq!(
+        list.lines().count(),
+        berth_compiler::Code::ALL.len() + berth::deploy::error::RuntimeCode::ALL.len(),
+        "every compiler and deploy code"
+    );
 }
 
 #[test]

@@ -169,7 +169,6 @@ fn ecs_deploys_reports_status_and_destroys() {
         .find(|service| service["workload"] == "web")
         .expect("web in the status");
     assert_eq!(web["rollout"], "COMPLETED");
-    assert_eq!(web["desired"], 2);
     assert_eq!(web["image"], "ghcr.io/acme/media-web:3.2.0");
     assert!(
         report["endpoints"]

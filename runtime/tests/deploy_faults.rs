@@ -65,9 +65,15 @@ fn settings() -> Settings {
 
 fn clients(cloudformation: CloudFormation, ecs: aws_sdk_ecs::Client) -> Clients {
     let ecr = mock_client!(aws_sdk_ecr, RuleMode::MatchAny, &[]);
+    // No SSM parameter exists yet: every stack that reads one is deployed again.
+    let parameters = mock!(aws_sdk_ssm::Client::get_parameters).then_output(|| {
+        aws_sdk_ssm::operation::get_parameters::GetParametersOutput::builder().build()
+    });
+    let ssm = mock_client!(aws_sdk_ssm, RuleMode::MatchAny, &[&parameters]);
     Clients {
         cloudformation,
         ecs,
+        ssm,
         ecr: EcrClients {
             home: ecr,
             home_region: "us-east-1".to_owned(),

@@ -1,6 +1,8 @@
 //! AWS access for every command that talks to AWS: one place builds the SDK configuration and
 //! the clients, and one place ([`error`]) turns SDK errors into what a user can act on.
 //!
+//! Clients: CloudFormation, ECS, ECR, EKS, SSM (the parameters workload stacks read) and STS.
+//!
 //! - Credentials come from `aws-config`'s default chain: environment variables, the shared
 //!   config and credentials files (profiles, `AWS_PROFILE`), SSO, `credential_process`, web
 //!   identity, ECS and EC2 instance metadata.
@@ -86,6 +88,11 @@ impl Aws {
     /// EKS.
     pub fn eks(&self) -> aws_sdk_eks::Client {
         aws_sdk_eks::Client::new(&self.config)
+    }
+
+    /// SSM Parameter Store.
+    pub fn ssm(&self) -> aws_sdk_ssm::Client {
+        aws_sdk_ssm::Client::new(&self.config)
     }
 
     /// STS.

@@ -82,6 +82,7 @@ pub async fn deploy(
     let observed = observe_all(clients, &stages, settings.parallel).await?;
     let mut images = resolve_images(clients, build, &observed).await?;
     plan::fill_parameters(&mut stages, &images);
+    fill_ssm(clients, &mut stages).await?;
     let decisions = decide_all(clients, &stages, &observed, settings.parallel).await?;
     let first_change = stages
         .iter()
@@ -191,6 +192,7 @@ async fn run_stages(
             let observed = observe_owners(clients, build).await?;
             *images = resolve_images(clients, build, &observed).await?;
             plan::fill_parameters(stages, images);
+            fill_ssm(clients, stages).await?;
             if plan::missing_needed_by(images, stages, order) {
                 let missing = plan::missing(images);
                 let deployed = outcomes
@@ -247,6 +249,17 @@ async fn run_stages(
         }
     }
     Ok(outcomes)
+}
+
+/// Fills in the current values of the SSM parameters the stacks read (none: no call).
+pub async fn fill_ssm(clients: &Clients, stages: &mut [Stage]) -> Result<(), DeployError> {
+    let names = plan::ssm_names(stages);
+    if names.is_empty() {
+        return Ok(());
+    }
+    let values = super::ssm::values(&clients.ssm, &names).await?;
+    plan::fill_ssm(stages, &values);
+    Ok(())
 }
 
 /// Every stack of every stage, described (`None` when it does not exist).

@@ -3,8 +3,8 @@
 //! A run reads a [`build::Build`] (`manifest.json` and its artifacts), observes what is deployed,
 //! and plans ([`plan`], pure) a stage per deploy order: the stacks of that order and what each
 //! needs. Small modules then act on one AWS service each: [`cloudformation`] (change sets, stack
-//! events), [`images`] (ECR digests), [`rollout`] (ECS deployments), [`lock`] (the deploy
-//! lock). The engines — [`apply`] (deploy), [`preview`] (plan), [`status`], [`destroy`] — order
+//! events), [`images`] (ECR digests), [`ssm`] (the values stacks read), [`rollout`] (ECS
+//! deployments), [`lock`] (the deploy lock). The engines — [`apply`] (deploy), [`preview`] (plan), [`status`], [`destroy`] — order
 //! those steps and report [`event::Event`]s to a [`event::Reporter`]; they print nothing and
 //! return a result or one [`error::DeployError`], which the command renders once.
 //!
@@ -32,6 +32,7 @@ pub mod lock;
 pub mod plan;
 pub mod preview;
 pub mod rollout;
+pub mod ssm;
 pub mod stack_step;
 pub mod status;
 
@@ -49,6 +50,8 @@ pub struct Clients {
     pub cloudformation: aws_sdk_cloudformation::Client,
     /// ECS in the workspace's region.
     pub ecs: aws_sdk_ecs::Client,
+    /// SSM Parameter Store in the workspace's region (the values workload stacks read).
+    pub ssm: aws_sdk_ssm::Client,
     /// ECR, in every region an image lives in.
     pub ecr: images::EcrClients,
 }
@@ -71,6 +74,7 @@ impl Clients {
         Self {
             cloudformation: aws.cloudformation(),
             ecs: aws.ecs(),
+            ssm: aws.ssm(),
             ecr: images::EcrClients {
                 home: aws.ecr(),
                 home_region: aws.region().to_owned(),

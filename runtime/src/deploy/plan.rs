@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use berth_compiler::manifest::ArtifactKind;
 
 use super::build::Build;
-use super::cloudformation::{DeployedStack, StackSpec, is_busy, is_stable};
+use super::cloudformation::{DeployedStack, SsmInput, StackSpec, is_busy, is_stable};
 use super::error::DeployError;
 use super::images::{Resolution, ResolvedImage};
 
@@ -44,18 +44,74 @@ pub fn stages(build: &Build) -> Vec<Stage> {
             kubernetes: Vec::new(),
         });
         match (artifact.kind, &artifact.stack) {
-            (ArtifactKind::Cloudformation, Some(stack)) => stage.stacks.push(StackSpec {
-                name: stack.clone(),
-                artifact: artifact.path.clone(),
-                order: artifact.order,
-                body: build.file(&artifact.path).to_owned(),
-                parameters: BTreeMap::new(),
-                tags: build.manifest.stack_tags.clone(),
-            }),
+            (ArtifactKind::Cloudformation, Some(stack)) => {
+                let body = build.file(&artifact.path).to_owned();
+                let (defaults, ssm) = template_parameters(&body);
+                stage.stacks.push(StackSpec {
+                    name: stack.clone(),
+                    artifact: artifact.path.clone(),
+                    order: artifact.order,
+                    body,
+                    parameters: BTreeMap::new(),
+                    defaults,
+                    ssm,
+                    tags: build.manifest.stack_tags.clone(),
+                });
+            }
             _ => stage.kubernetes.push(artifact.path.clone()),
         }
     }
     stages.into_values().collect()
+}
+
+/// A template's parameter defaults, and its SSM-typed parameters with their SSM names.
+fn template_parameters(body: &str) -> (BTreeMap<String, String>, BTreeMap<String, SsmInput>) {
+    let template: serde_json::Value = serde_json::from_str(body)
+        .ok()
+        .or_else(|| serde_saphyr::from_str(body).ok())
+        .unwrap_or_default();
+    let mut defaults = BTreeMap::new();
+    let mut ssm = BTreeMap::new();
+    for (key, definition) in template["Parameters"].as_object().into_iter().flatten() {
+        let default = match &definition["Default"] {
+            serde_json::Value::String(text) => text.clone(),
+            serde_json::Value::Number(number) => number.to_string(),
+            _ => continue,
+        };
+        let kind = definition["Type"].as_str().unwrap_or_default();
+        if kind.starts_with("AWS::SSM::Parameter::Value<") {
+            ssm.insert(
+                key.clone(),
+                SsmInput {
+                    name: default.clone(),
+                    value: None,
+                },
+            );
+        }
+        defaults.insert(key.clone(), default);
+    }
+    (defaults, ssm)
+}
+
+/// The SSM parameter names every stack reads.
+pub fn ssm_names(stages: &[Stage]) -> Vec<String> {
+    let mut names: Vec<String> = stages
+        .iter()
+        .flat_map(|stage| &stage.stacks)
+        .flat_map(|spec| spec.ssm.values().map(|input| input.name.clone()))
+        .collect();
+    names.sort();
+    names.dedup();
+    names
+}
+
+/// Fills in the SSM parameters' current values.
+pub fn fill_ssm(stages: &mut [Stage], values: &BTreeMap<String, String>) {
+    for spec in stages.iter_mut().flat_map(|stage| stage.stacks.iter_mut()) {
+        for input in spec.ssm.values_mut() {
+            input.value = values.get(&input.name).cloned();
+        }
+    }
 }
 
 /// Fills every stack's image parameters from the resolved images.
@@ -73,13 +129,17 @@ pub fn fill_parameters(stages: &mut [Stage], images: &[ResolvedImage]) {
     }
 }
 
-/// Whether a stack's template must be fetched to decide: it is stable and its parameters and
-/// tags already match (the template is the last thing compared, and the only costly one).
+/// Whether a stack's template must be fetched to decide: it is stable, its parameters and tags
+/// already match, and each SSM-typed parameter resolved to the value the parameter holds now
+/// (the template is the last thing compared, and the only costly one).
 pub fn needs_template(spec: &StackSpec, deployed: Option<&DeployedStack>) -> bool {
     deployed.is_some_and(|deployed| {
         is_stable(&deployed.status)
-            && deployed.parameters == spec.parameters
+            && deployed.parameters == spec.expected_parameters()
             && deployed.tags == spec.tags
+            && spec.ssm.iter().all(|(key, input)| {
+                input.value.is_some() && deployed.resolved.get(key) == input.value.as_ref()
+            })
     })
 }
 
@@ -174,6 +234,14 @@ mod tests {
             order: 1,
             body: "{}".into(),
             parameters: BTreeMap::from([("ImageWeb".into(), "web@sha256:1".into())]),
+            defaults: BTreeMap::from([("Subnets".into(), "/berth/shop/subnets".into())]),
+            ssm: BTreeMap::from([(
+                "Subnets".into(),
+                SsmInput {
+                    name: "/berth/shop/subnets".into(),
+                    value: Some("subnet-1,subnet-2".into()),
+                },
+            )]),
             tags: BTreeMap::from([("berth:workspace".into(), "shop".into())]),
         }
     }
@@ -181,9 +249,10 @@ mod tests {
     fn deployed(status: &str) -> DeployedStack {
         let spec = spec();
         DeployedStack {
-            name: spec.name,
+            name: spec.name.clone(),
             status: status.into(),
-            parameters: spec.parameters,
+            parameters: spec.expected_parameters(),
+            resolved: BTreeMap::from([("Subnets".into(), "subnet-1,subnet-2".into())]),
             tags: spec.tags,
             ..DeployedStack::default()
         }
@@ -209,6 +278,12 @@ mod tests {
         assert_eq!(
             decide(&spec, Some(&moved), None).ok(),
             Some(Decision::Update)
+        );
+        let mut stale = stack.clone();
+        stale.resolved.insert("Subnets".into(), "subnet-1".into());
+        assert!(
+            !needs_template(&spec, Some(&stale)),
+            "an SSM value changed since: the stack must read it again"
         );
     }
 

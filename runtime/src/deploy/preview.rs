@@ -107,6 +107,7 @@ pub async fn plan(
     };
     let images = images::resolve(&clients.ecr, &build.manifest.images, &deployed).await?;
     plan::fill_parameters(&mut stages, &images);
+    super::apply::fill_ssm(clients, &mut stages).await?;
     let changing: Vec<String> = Vec::new();
     let changing = std::sync::Mutex::new(changing);
     let mut stacks = Vec::new();

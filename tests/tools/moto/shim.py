@@ -1105,6 +1105,78 @@ def _patch_change_set_parameters() -> None:
     ChangeSet.diff = diff
 
 
+def _patch_ssm_parameter_tags() -> None:
+    """AWS::SSM::Parameter takes Tags as a map ({"team": "x"}); moto's CloudFormation support
+    expects a list of Key/Value pairs and fails with "string indices must be integers"."""
+    from moto.ssm.models import Parameter
+
+    def as_list(cloudformation_json):
+        props = cloudformation_json.get("Properties", {})
+        if isinstance(props.get("Tags"), dict):
+            props["Tags"] = [{"Key": k, "Value": v} for k, v in props["Tags"].items()]
+        return cloudformation_json
+
+    orig_create = Parameter.create_from_cloudformation_json.__func__
+    orig_update = Parameter.update_from_cloudformation_json.__func__
+
+    @classmethod  # type: ignore[misc]
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        return orig_create(cls, resource_name, as_list(cloudformation_json), account_id, region_name,
+                           **kwargs)
+
+    @classmethod  # type: ignore[misc]
+    def update(cls, original_resource, new_resource_name, cloudformation_json, account_id,
+               region_name):
+        return orig_update(cls, original_resource, new_resource_name, as_list(cloudformation_json),
+                           account_id, region_name)
+
+    Parameter.create_from_cloudformation_json = create
+    Parameter.update_from_cloudformation_json = update
+
+
+def _patch_efs_access_point_attributes() -> None:
+    """moto's EFS access point answers no Fn::GetAtt (AttributeError: no get_cfn_attribute):
+    give it Arn and AccessPointId, as CloudFormation does."""
+    from moto.efs.models import AccessPoint
+
+    def get_cfn_attribute(self, attribute_name):
+        if attribute_name == "Arn":
+            return self.access_point_arn
+        if attribute_name == "AccessPointId":
+            return self.access_point_id
+        from moto.cloudformation.exceptions import UnformattedGetAttTemplateException
+        raise UnformattedGetAttTemplateException()
+
+    AccessPoint.get_cfn_attribute = get_cfn_attribute
+    AccessPoint.has_cfn_attr = classmethod(lambda cls, attr: attr in ("Arn", "AccessPointId"))
+
+
+def _patch_ssm_parameter_values() -> None:
+    """moto's DescribeStacks shows an SSM-typed parameter's resolved value as its ParameterValue
+    (and a Python list for a List type). CloudFormation shows the SSM parameter's name as
+    ParameterValue and the value as ResolvedValue (comma-joined for a list)."""
+    from moto.cloudformation.models import Stack
+
+    def parameter_list(self):
+        resources = self.resource_map
+        slots = (getattr(resources, "_template", None) or {}).get("Parameters") or {}
+        hidden = getattr(resources, "no_echo_parameter_keys", [])
+        out = []
+        for key, value in resources.resolved_parameters.items():
+            slot = slots.get(key) or {}
+            joined = ",".join(map(str, value)) if isinstance(value, list) else value
+            if key in hidden:
+                out.append({"ParameterKey": key, "ParameterValue": "****"})
+            elif str(slot.get("Type", "")).startswith("AWS::SSM::Parameter::"):
+                given = (resources.input_parameters or {}).get(key, slot.get("Default"))
+                out.append({"ParameterKey": key, "ParameterValue": given, "ResolvedValue": joined})
+            else:
+                out.append({"ParameterKey": key, "ParameterValue": joined})
+        return out
+
+    Stack.parameter_list = property(parameter_list)
+
+
 def install() -> None:
     parsing.clean_json = _clean_json
     _patch_kms_tags()
@@ -1117,6 +1189,9 @@ def install() -> None:
     _patch_ecs_deployments()
     _patch_ecs_task_definition()
     _patch_change_set_parameters()
+    _patch_ssm_parameter_values()
+    _patch_ssm_parameter_tags()
+    _patch_efs_access_point_attributes()
     _add_eks_pod_identity_routes()
     for f in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         f.cache_clear()

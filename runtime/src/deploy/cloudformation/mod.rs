@@ -25,11 +25,35 @@ pub struct StackSpec {
     pub body: String,
     /// Every parameter the deploy step fills (image parameters), by key.
     pub parameters: BTreeMap<String, String>,
+    /// The template's parameter defaults, by key (what CloudFormation uses for a parameter the
+    /// deploy does not pass).
+    pub defaults: BTreeMap<String, String>,
+    /// The parameters CloudFormation resolves from SSM Parameter Store at each deploy
+    /// (`AWS::SSM::Parameter::Value<…>`), with the value each parameter holds now (filled in by
+    /// the engine; absent while the parameter does not exist).
+    pub ssm: BTreeMap<String, SsmInput>,
     /// The stack tags.
     pub tags: BTreeMap<String, String>,
 }
 
+/// A template parameter CloudFormation resolves from SSM Parameter Store.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct SsmInput {
+    /// The SSM parameter's name (the template parameter's default).
+    pub name: String,
+    /// Its value now, when known.
+    pub value: Option<String>,
+}
+
 impl StackSpec {
+    /// The parameters as deployed when this spec is: the template's defaults, then the filled
+    /// ones.
+    pub fn expected_parameters(&self) -> BTreeMap<String, String> {
+        let mut parameters = self.defaults.clone();
+        parameters.extend(self.parameters.clone());
+        parameters
+    }
+
     /// The parameters as the SDK takes them.
     pub fn sdk_parameters(&self) -> Vec<Parameter> {
         self.parameters

@@ -24,8 +24,11 @@ pub struct DeployedStack {
     /// When it was last created or updated (RFC 3339).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub updated: Option<String>,
-    /// Its parameters.
+    /// Its parameters, as given (an SSM parameter's name for SSM-typed ones).
     pub parameters: BTreeMap<String, String>,
+    /// The values CloudFormation resolved SSM-typed parameters to at the last deploy.
+    #[serde(skip)]
+    pub resolved: BTreeMap<String, String>,
     /// Its tags.
     pub tags: BTreeMap<String, String>,
     /// Its outputs.
@@ -54,6 +57,16 @@ impl DeployedStack {
                     Some((
                         parameter.parameter_key()?.to_owned(),
                         parameter.parameter_value().unwrap_or_default().to_owned(),
+                    ))
+                })
+                .collect(),
+            resolved: stack
+                .parameters()
+                .iter()
+                .filter_map(|parameter| {
+                    Some((
+                        parameter.parameter_key()?.to_owned(),
+                        parameter.resolved_value()?.to_owned(),
                     ))
                 })
                 .collect(),
