@@ -1151,6 +1151,37 @@ def _patch_efs_access_point_attributes() -> None:
     AccessPoint.has_cfn_attr = classmethod(lambda cls, attr: attr in ("Arn", "AccessPointId"))
 
 
+def _patch_security_group_default_egress() -> None:
+    """CloudFormation removes a new VPC security group's default allow-all egress rule when the
+    template lists SecurityGroupEgress (templates list a dummy rule to get a group with no egress,
+    then add their own rules); moto kept it, so a later AWS::EC2::SecurityGroupEgress allowing
+    all traffic failed as a duplicate. Do as CloudFormation does."""
+    from moto.ec2.models import ec2_backends
+    from moto.ec2.models.security_groups import SecurityGroup
+
+    orig = SecurityGroup.create_from_cloudformation_json.__func__
+
+    @classmethod  # type: ignore[misc]
+    def create(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs):
+        group = orig(cls, resource_name, cloudformation_json, account_id, region_name, **kwargs)
+        rules = cloudformation_json.get("Properties", {}).get("SecurityGroupEgress")
+        if rules is not None:
+            group.egress_rules = []
+            backend = ec2_backends[account_id][region_name]
+            for rule in rules:
+                try:
+                    backend.authorize_security_group_egress(
+                        group_name_or_id=group.id, ip_protocol=str(rule["IpProtocol"]),
+                        from_port=rule.get("FromPort"), to_port=rule.get("ToPort"),
+                        ip_ranges=[{"CidrIp": rule["CidrIp"]}] if rule.get("CidrIp") else [],
+                        source_groups=[], vpc_id=group.vpc_id)
+                except Exception as e:  # a rule moto cannot model: the group has no egress
+                    log.info("security group egress %s: %s", rule, e)
+        return group
+
+    SecurityGroup.create_from_cloudformation_json = create
+
+
 def _patch_ssm_parameter_values() -> None:
     """moto's DescribeStacks shows an SSM-typed parameter's resolved value as its ParameterValue
     (and a Python list for a List type). CloudFormation shows the SSM parameter's name as
@@ -1192,6 +1223,7 @@ def install() -> None:
     _patch_ssm_parameter_values()
     _patch_ssm_parameter_tags()
     _patch_efs_access_point_attributes()
+    _patch_security_group_default_egress()
     _add_eks_pod_identity_routes()
     for f in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         f.cache_clear()
