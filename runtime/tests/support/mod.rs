@@ -3,9 +3,10 @@
 //! unlike AWS), one server per test binary on a free 127.0.0.1 port, reset before each test.
 //! Tests of one binary take turns ([`Emulator::session`]) since they share the server.
 //!
-//! The server comes from the venv `.ci/run` creates (`BERTH_MOTO_VENV`, default
-//! `~/.cache/berth-moto`). Missing, the tests fail under CI and are skipped (with a note)
-//! elsewhere.
+//! The server comes from the venv `bash .ci/test` creates (`BERTH_MOTO_VENV`, default
+//! `~/.cache/berth-moto`). The tests that use it are `#[ignore = "needs the moto venv …"]`, so
+//! `cargo test` lists them as ignored; asked to run without the venv, they fail and say how to
+//! get it.
 
 #![allow(dead_code)]
 
@@ -43,34 +44,28 @@ pub struct Session<'a> {
     _turn: MutexGuard<'a, ()>,
 }
 
-static EMULATOR: OnceLock<Option<Emulator>> = OnceLock::new();
+static EMULATOR: OnceLock<Emulator> = OnceLock::new();
 
 impl Emulator {
-    /// The binary's emulator, started on first use; `None` (after a note) when moto is not
-    /// installed outside CI.
-    pub fn get() -> Option<&'static Self> {
-        EMULATOR.get_or_init(Self::start).as_ref()
+    /// The binary's emulator, started on first use.
+    pub fn get() -> &'static Self {
+        EMULATOR.get_or_init(Self::start)
     }
 
-    fn start() -> Option<Self> {
+    fn start() -> Self {
         let venv = std::env::var_os("BERTH_MOTO_VENV")
             .map(PathBuf::from)
             .or_else(|| {
                 std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".cache/berth-moto"))
-            })?;
+            })
+            .expect("BERTH_MOTO_VENV or HOME is set");
         let python = venv.join("bin/python");
-        if !python.is_file() {
-            assert!(
-                std::env::var_os("CI").is_none(),
-                "{} is missing; .ci/run creates the moto venv",
-                python.display()
-            );
-            eprintln!(
-                "skipping: {} is not installed (run .ci/run once)",
-                python.display()
-            );
-            return None;
-        }
+        assert!(
+            python.is_file(),
+            "{} is missing: run `bash .ci/test`, which creates the moto venv from \
+             .ci/requirements-moto.txt (or point BERTH_MOTO_VENV at one)",
+            python.display()
+        );
         let port = TcpListener::bind("127.0.0.1:0")
             .and_then(|listener| listener.local_addr())
             .expect("a free port")
@@ -110,7 +105,7 @@ impl Emulator {
             );
             std::thread::sleep(Duration::from_millis(200));
         }
-        Some(emulator)
+        emulator
     }
 
     /// `http://127.0.0.1:<port>`.
