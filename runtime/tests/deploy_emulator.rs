@@ -536,5 +536,10 @@ fn eks_platform_and_identity_stacks_deploy() {
     }
     let cluster = support::rest_get(&session, "eks", "us-west-2", "/clusters/catalog-default");
     assert_eq!(cluster["cluster"]["status"], "ACTIVE", "{cluster}");
+    // Shared by every workspace on the cluster: only the cluster's tag, so each deploys it alike.
+    assert_eq!(
+        aws::stack_tags(&session, "us-west-2", "berth-eks-catalog-default"),
+        [("berth:eks-cluster".to_owned(), "catalog-default".to_owned())].into()
+    );
     session.checked_log();
 }

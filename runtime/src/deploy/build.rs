@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
 use berth_compiler::emit::{ArtifactKind, Artifacts};
-use berth_compiler::manifest::{FILE_NAME, Manifest, sha256_hex};
+use berth_compiler::manifest::{FILE_NAME, Manifest, SharedStack, sha256_hex};
 
 use super::error::DeployError;
 
@@ -117,6 +117,26 @@ impl Build {
     /// The text of the artifact at `path`.
     pub fn file(&self, path: &str) -> &str {
         self.files.get(path).map_or("", String::as_str)
+    }
+
+    /// `stack` when it is shared by every workspace on the build's EKS cluster.
+    pub fn shared_stack(&self, stack: &str) -> Option<&SharedStack> {
+        self.manifest
+            .eks
+            .as_ref()?
+            .shared_stacks
+            .iter()
+            .find(|shared| shared.stack == stack)
+    }
+
+    /// The tags `stack` is deployed with, and must carry before `destroy` deletes it: a shared
+    /// stack's one cluster tag (every workspace's deploy must leave it the same), else the
+    /// workspace and environment's stack tags.
+    pub fn tags_of(&self, stack: &str) -> BTreeMap<String, String> {
+        self.shared_stack(stack).map_or_else(
+            || self.manifest.stack_tags.clone(),
+            |shared| BTreeMap::from([shared.tag.clone()]),
+        )
     }
 }
 

@@ -13,6 +13,7 @@ use super::build::Build;
 use super::cloudformation::{DeployedStack, execute, is_busy, observe};
 use super::error::DeployError;
 use super::event::{Event, Reporter};
+use super::plan::berth_tags;
 use super::{Clients, Settings, status};
 
 /// What a destroy did.
@@ -55,12 +56,22 @@ pub async fn destroy(
     let mut existing: BTreeMap<String, DeployedStack> = BTreeMap::new();
     // Reverse deploy order, in groups of one order.
     let mut groups: BTreeMap<std::cmp::Reverse<u32>, Vec<String>> = BTreeMap::new();
+    let left_alone = left_alone(build);
+    for name in &left_alone {
+        outcome.notes.push(format!(
+            "left `{name}`: every workspace on the existing cluster shares it"
+        ));
+    }
     for (name, artifact) in manifest.stacks() {
+        if left_alone.iter().any(|left| left == name) {
+            continue;
+        }
+        let tags = build.tags_of(name);
         match observe::describe(cloudformation, name).await? {
-            Some(stack) if !stack.has_tags(&manifest.stack_tags) => {
+            Some(stack) if !stack.has_tags(&tags) => {
                 return Err(DeployError::ForeignStack {
                     stack: name.to_owned(),
-                    expected: expected_tags(build),
+                    expected: berth_tags(&tags),
                 });
             }
             Some(stack) => {
@@ -106,6 +117,21 @@ pub async fn destroy(
     result?;
     released?;
     Ok(outcome)
+}
+
+/// The build's stacks `destroy` never deletes: those every workspace on an existing EKS cluster
+/// shares (other workspaces' stacks import their exports).
+pub fn left_alone(build: &Build) -> Vec<String> {
+    build
+        .manifest
+        .stacks()
+        .filter(|(stack, _)| {
+            build
+                .shared_stack(stack)
+                .is_some_and(|shared| !shared.delete_on_destroy)
+        })
+        .map(|(stack, _)| stack.to_owned())
+        .collect()
 }
 
 /// Deletes each group in turn, the stacks of a group in parallel.
@@ -277,18 +303,6 @@ fn delete_command(resource_type: &str, id: &str, region: &str) -> Option<String>
         ),
         _ => return None,
     })
-}
-
-/// `berth:workspace=…, berth:environment=…`.
-fn expected_tags(build: &Build) -> String {
-    build
-        .manifest
-        .stack_tags
-        .iter()
-        .filter(|(key, _)| key.starts_with("berth:"))
-        .map(|(key, value)| format!("{key}={value}"))
-        .collect::<Vec<_>>()
-        .join(", ")
 }
 
 /// The seam for the Kubernetes side (see the module documentation of [`super`]): Kubernetes

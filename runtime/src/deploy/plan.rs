@@ -55,7 +55,7 @@ pub fn stages(build: &Build) -> Vec<Stage> {
                     parameters: BTreeMap::new(),
                     defaults,
                     ssm,
-                    tags: build.manifest.stack_tags.clone(),
+                    tags: build.tags_of(stack),
                 });
             }
             _ => stage.kubernetes.push(artifact.path.clone()),
@@ -153,6 +153,14 @@ pub fn decide(
     let Some(deployed) = deployed else {
         return Ok(Decision::Create);
     };
+    // A stack of this name that berth did not create for this workspace and environment (or,
+    // when shared, for this cluster) is someone else's: never update it.
+    if !deployed.has_tags(&spec.tags) {
+        return Err(DeployError::ForeignStack {
+            stack: spec.name.clone(),
+            expected: berth_tags(&spec.tags),
+        });
+    }
     let status = deployed.status.as_str();
     match status {
         "REVIEW_IN_PROGRESS" => return Ok(Decision::Create),
@@ -186,6 +194,15 @@ pub fn decide(
     } else {
         Decision::Update
     })
+}
+
+/// `berth:workspace=…, berth:environment=…`: the tags that make a stack berth's.
+pub fn berth_tags(tags: &BTreeMap<String, String>) -> String {
+    tags.iter()
+        .filter(|(key, _)| key.starts_with("berth:"))
+        .map(|(key, value)| format!("{key}={value}"))
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 /// Every image still missing.
@@ -312,6 +329,25 @@ mod tests {
         assert!(matches!(
             stuck,
             Err(DeployError::StackRollbackFailed { .. })
+        ));
+    }
+
+    #[test]
+    fn a_stack_without_the_workspaces_tags_is_never_updated() {
+        let spec = spec();
+        let mut foreign = deployed("UPDATE_COMPLETE");
+        foreign.tags.clear();
+        let refused = decide(&spec, Some(&foreign), Some("{}"));
+        assert!(
+            matches!(&refused, Err(DeployError::ForeignStack { expected, .. }) if expected == "berth:workspace=shop"),
+            "{refused:?}"
+        );
+        foreign
+            .tags
+            .insert("berth:workspace".into(), "other".into());
+        assert!(matches!(
+            decide(&spec, Some(&foreign), Some("{}")),
+            Err(DeployError::ForeignStack { .. })
         ));
     }
 }

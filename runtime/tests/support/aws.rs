@@ -168,3 +168,25 @@ pub fn shop(session: &Session<'_>) -> tempfile::TempDir {
     std::fs::write(&path, text).expect("write the workspace");
     directory
 }
+
+/// The tags of the stack `name`.
+pub fn stack_tags(session: &Session<'_>, region: &str, name: &str) -> BTreeMap<String, String> {
+    let text = session.query(
+        "cloudformation",
+        region,
+        &[
+            ("Action", "DescribeStacks"),
+            ("Version", "2010-05-15"),
+            ("StackName", name),
+        ],
+    );
+    let tags = text
+        .split("<Tags>")
+        .nth(1)
+        .and_then(|rest| rest.split("</Tags>").next())
+        .unwrap_or_default();
+    tags.split("<member>")
+        .skip(1)
+        .filter_map(|member| Some((tag(member, "Key")?, tag(member, "Value")?)))
+        .collect()
+}
