@@ -410,6 +410,10 @@ pub struct DestroyArgs {
     /// Do not ask for confirmation (needed when not on a terminal)
     #[arg(long)]
     pub yes: bool,
+    /// Delete the images in the workspace's own ECR repositories, so the repositories go too
+    /// (default: a repository that holds images is kept, with its key)
+    #[arg(long)]
+    pub delete_images: bool,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,

@@ -60,6 +60,7 @@ fn settings() -> Settings {
         lock_wait: Duration::ZERO,
         holder: "test".to_owned(),
         activity: Activity::default(),
+        delete_images: false,
     }
 }
 

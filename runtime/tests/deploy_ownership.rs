@@ -126,3 +126,78 @@ fn a_stack_berth_did_not_create_is_neither_updated_nor_deleted() {
     only_theirs();
     session.checked_log();
 }
+
+/// fargate-shop's platform stack owns the `shop/default/api` repository. Once an image is pushed
+/// to it, `destroy` keeps the repository (its images are never lost by accident) and its key,
+/// names both with the commands that delete them, and leaves no stack; with `--delete-images`
+/// the images go and the repository with its stack.
+#[test]
+#[ignore = "needs the moto venv: run `bash .ci/test`"]
+fn destroy_keeps_a_repository_that_holds_images_unless_told_to_delete_them() {
+    let emulator = Emulator::get();
+    let session = emulator.session();
+    let workspace = aws::shop(&session);
+    let repository = "shop/default/api";
+    for delete_images in [false, true] {
+        let first = run(session.berth(workspace.path()).arg("deploy"));
+        assert!(
+            first.stderr.contains("berth::image-missing"),
+            "the platform stack only: {}",
+            first.stderr
+        );
+        aws::push_image(&session, "eu-west-1", repository, "1.4.2", "a1");
+        assert_eq!(
+            aws::repositories(&session, "eu-west-1").get(repository),
+            Some(&1)
+        );
+        let mut destroy = session.berth(workspace.path());
+        destroy.args(["destroy", "--yes"]);
+        if delete_images {
+            destroy.arg("--delete-images");
+        }
+        let destroyed = run(&mut destroy);
+        assert_eq!(destroyed.code, 0, "{}", destroyed.stderr);
+        assert!(
+            stacks(&session, "eu-west-1").is_empty(),
+            "no stack left: {:?}",
+            stacks(&session, "eu-west-1")
+        );
+        let left = aws::repositories(&session, "eu-west-1");
+        if delete_images {
+            assert!(left.is_empty(), "{left:?}");
+            assert!(
+                destroyed
+                    .stderr
+                    .contains("deleted the 1 image(s) of the repository `shop/default/api`"),
+                "{}",
+                destroyed.stderr
+            );
+        } else {
+            assert_eq!(left.get(repository), Some(&1), "kept with its image");
+            for kept in [
+                "AWS::ECR::Repository shop/default/api (from shop-default-platform)",
+                "aws ecr delete-repository --region eu-west-1 --repository-name shop/default/api --force",
+            ] {
+                assert!(
+                    destroyed.stdout.contains(kept),
+                    "missing `{kept}` in:\n{}",
+                    destroyed.stdout
+                );
+            }
+            assert!(
+                destroyed.stderr.contains("--delete-images"),
+                "{}",
+                destroyed.stderr
+            );
+            // The next round starts from nothing, as after deleting the kept repository.
+            let answer = session.json_call(
+                "ecr",
+                "eu-west-1",
+                "AmazonEC2ContainerRegistry_V20150921.DeleteRepository",
+                &serde_json::json!({ "repositoryName": repository, "force": true }),
+            );
+            assert!(answer["repository"].is_object(), "{answer}");
+        }
+    }
+    session.checked_log();
+}

@@ -44,6 +44,7 @@ pub fn run(args: &DestroyArgs) -> u8 {
     let reporter = session::reporter(args.format);
     let mut settings = Settings::new("destroy");
     settings.lock_wait = args.lock_wait;
+    settings.delete_images = args.delete_images;
     let activity = settings.activity.clone();
     let result = session::run(&build, Some(args.timeout), &activity, |clients| {
         let (build, settings, reporter) = (&build, &settings, reporter.clone());

@@ -377,7 +377,7 @@ pub fn destroy_human(outcome: &DestroyOutcome, workspace: &str, environment: &st
         )
     };
     if !outcome.retained.is_empty() {
-        let _ = writeln!(text, "kept (DeletionPolicy Retain):");
+        let _ = writeln!(text, "kept:");
         for kept in &outcome.retained {
             let _ = writeln!(
                 text,

@@ -14,7 +14,7 @@ use super::cloudformation::{DeployedStack, execute, is_busy, observe};
 use super::error::DeployError;
 use super::event::{Event, Reporter};
 use super::plan::berth_tags;
-use super::{Clients, Settings, status};
+use super::{Clients, Settings, repositories, status};
 
 /// What a destroy did.
 #[derive(Clone, Debug, Default, Serialize)]
@@ -146,8 +146,18 @@ async fn delete_groups(
     for group in groups {
         let results: Vec<Result<(String, Vec<Retained>), DeployError>> = stream::iter(group)
             .map(|stack| async move {
-                let retained = retained_of(build, clients, stack).await?;
-                delete_stack(clients, settings, reporter, stack).await?;
+                let mut retained = retained_of(build, clients, stack).await?;
+                if settings.delete_images {
+                    empty_repositories(build, clients, reporter, stack).await?;
+                }
+                for kept in delete_stack(build, clients, settings, reporter, stack).await? {
+                    if !retained
+                        .iter()
+                        .any(|known| known.physical_id == kept.physical_id)
+                    {
+                        retained.push(kept);
+                    }
+                }
                 Ok((stack.clone(), retained))
             })
             .buffered(settings.parallel.max(1))
@@ -172,16 +182,40 @@ async fn delete_groups(
     Ok(())
 }
 
-/// Deletes one stack (after any operation in progress) and follows it to the end.
+/// Deletes every image of the repositories `stack` creates (`--delete-images`).
+async fn empty_repositories(
+    build: &Build,
+    clients: &Clients,
+    reporter: &dyn Reporter,
+    stack: &str,
+) -> Result<(), DeployError> {
+    for repository in repositories::owned_by(build, stack) {
+        let deleted = repositories::empty(&clients.ecr.home, &repository).await?;
+        if deleted > 0 {
+            reporter.report(Event::Note {
+                message: format!(
+                    "deleted the {deleted} image(s) of the repository `{repository}` \
+                     (--delete-images)"
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Deletes one stack (after any operation in progress) and follows it to the end. A delete that
+/// failed only because the workspace's repositories still hold images is finished by keeping
+/// them, and the key their images are encrypted with: what it kept is returned.
 async fn delete_stack(
+    build: &Build,
     clients: &Clients,
     settings: &Settings,
     reporter: &dyn Reporter,
     name: &str,
-) -> Result<(), DeployError> {
+) -> Result<Vec<Retained>, DeployError> {
     let cloudformation = &clients.cloudformation;
     let Some(mut stack) = observe::describe(cloudformation, name).await? else {
-        return Ok(());
+        return Ok(Vec::new());
     };
     if is_busy(&stack.status) {
         reporter.report(Event::StackBusy {
@@ -201,7 +235,7 @@ async fn delete_stack(
         .await?;
         stack = settled.stack;
         if stack.status == "DELETE_COMPLETE" {
-            return Ok(());
+            return Ok(Vec::new());
         }
     }
     reporter.report(Event::StackStarted {
@@ -211,7 +245,7 @@ async fn delete_stack(
     settings.activity.start(name, "delete");
     let after = execute::newest_event(cloudformation, &stack.id).await?;
     execute::delete(cloudformation, name).await?;
-    let settled = execute::follow(
+    let mut settled = execute::follow(
         cloudformation,
         &stack.id,
         name,
@@ -221,6 +255,36 @@ async fn delete_stack(
         &settings.pace,
     )
     .await?;
+    let mut kept = Vec::new();
+    if settled.stack.status == "DELETE_FAILED"
+        && !settings.delete_images
+        && repositories::failed_only_for_images(&settled.failed)
+    {
+        kept = keep_repositories(build, clients, name, &settled.failed).await?;
+        reporter.report(Event::Note {
+            message: format!(
+                "{name}: its repositories still hold images, so berth keeps them (and their key) \
+                 and deletes the rest; `berth destroy --delete-images` deletes the images with \
+                 the repositories"
+            ),
+        });
+        let keep: Vec<String> = kept
+            .iter()
+            .map(|(logical_id, _)| logical_id.clone())
+            .collect();
+        let after = execute::newest_event(cloudformation, &stack.id).await?;
+        execute::delete_keeping(cloudformation, name, &keep).await?;
+        settled = execute::follow(
+            cloudformation,
+            &stack.id,
+            name,
+            after.as_deref(),
+            true,
+            reporter,
+            &settings.pace,
+        )
+        .await?;
+    }
     settings.activity.finish(name);
     let ok = settled.stack.status == "DELETE_COMPLETE";
     reporter.report(Event::StackFinished {
@@ -229,7 +293,7 @@ async fn delete_stack(
         ok,
     });
     if ok {
-        Ok(())
+        Ok(kept.into_iter().map(|(_, retained)| retained).collect())
     } else {
         Err(DeployError::DeleteFailed {
             stack: name.to_owned(),
@@ -237,6 +301,53 @@ async fn delete_stack(
             failed: settled.failed,
         })
     }
+}
+
+/// What to keep so that the failed delete of `stack` completes: the repositories that failed
+/// (they hold images) and any KMS key still in the stack (the images stay readable only while
+/// it exists), by logical id.
+async fn keep_repositories(
+    build: &Build,
+    clients: &Clients,
+    stack: &str,
+    failed: &[super::error::FailedResource],
+) -> Result<Vec<(String, Retained)>, DeployError> {
+    let output = clients
+        .cloudformation
+        .describe_stack_resources()
+        .stack_name(stack)
+        .send()
+        .await
+        .map_err(|error| {
+            crate::aws::AwsError::from_sdk("CloudFormation.DescribeStackResources", &error)
+        })?;
+    let region = &build.manifest.region;
+    Ok(output
+        .stack_resources()
+        .iter()
+        .filter(|resource| {
+            let logical_id = resource.logical_resource_id().unwrap_or_default();
+            let resource_type = resource.resource_type().unwrap_or_default();
+            let deleted = resource
+                .resource_status()
+                .is_some_and(|status| status.as_str() == "DELETE_COMPLETE");
+            failed.iter().any(|failed| failed.logical_id == logical_id)
+                || (resource_type == "AWS::KMS::Key" && !deleted)
+        })
+        .filter_map(|resource| {
+            let resource_type = resource.resource_type()?.to_owned();
+            let physical_id = resource.physical_resource_id()?.to_owned();
+            Some((
+                resource.logical_resource_id()?.to_owned(),
+                Retained {
+                    stack: stack.to_owned(),
+                    delete_with: delete_command(&resource_type, &physical_id, region),
+                    resource_type,
+                    physical_id,
+                },
+            ))
+        })
+        .collect())
 }
 
 /// The resources `stack` will leave behind, with their physical ids (read before deleting).

@@ -31,6 +31,7 @@ pub mod images;
 pub mod lock;
 pub mod plan;
 pub mod preview;
+pub mod repositories;
 pub mod rollout;
 pub mod ssm;
 pub mod stack_step;
@@ -191,6 +192,9 @@ pub struct Settings {
     pub holder: String,
     /// What is in progress, for the command.
     pub activity: Activity,
+    /// `destroy`: delete the images of the workspace's own repositories, so the repositories go
+    /// with their stack (else a repository that holds images is kept).
+    pub delete_images: bool,
 }
 
 impl Settings {
@@ -202,6 +206,7 @@ impl Settings {
             lock_wait: Duration::ZERO,
             holder: lock::holder(command),
             activity: Activity::default(),
+            delete_images: false,
         }
     }
 }

@@ -190,3 +190,29 @@ pub fn stack_tags(session: &Session<'_>, region: &str, name: &str) -> BTreeMap<S
         .filter_map(|member| Some((tag(member, "Key")?, tag(member, "Value")?)))
         .collect()
 }
+
+/// The names of the ECR repositories in `region`, each with how many images it holds.
+pub fn repositories(session: &Session<'_>, region: &str) -> BTreeMap<String, usize> {
+    let answer = session.json_call(
+        "ecr",
+        region,
+        &format!("{ECR}.DescribeRepositories"),
+        &json!({}),
+    );
+    answer["repositories"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .filter_map(|repository| repository["repositoryName"].as_str())
+        .map(|name| {
+            let images = session.json_call(
+                "ecr",
+                region,
+                &format!("{ECR}.ListImages"),
+                &json!({ "repositoryName": name }),
+            );
+            let count = images["imageIds"].as_array().map_or(0, Vec::len);
+            (name.to_owned(), count)
+        })
+        .collect()
+}

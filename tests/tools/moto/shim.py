@@ -37,7 +37,8 @@ What it does, before the server starts (all in this one process):
   3. Makes failures and progress look like CloudFormation: per-resource stack events
      (*_IN_PROGRESS/*_COMPLETE/*_FAILED with reasons), ExecuteChangeSet/CreateStack/DeleteStack
      return OK and the stack ends ROLLBACK_COMPLETE / UPDATE_ROLLBACK_COMPLETE / DELETE_FAILED
-     with StackStatusReason; a change set importing a missing export ends FAILED with
+     with StackStatusReason, each resource a delete could not remove failing with its own reason,
+     and DeleteStack's RetainResources honoured for a stack in DELETE_FAILED; a change set importing a missing export ends FAILED with
      "No export named X found.". (Nothing is really rolled back; all of it is synchronous.)
   4. Adds GET /clusters/<name>/pod-identity-associations (ListPodIdentityAssociations), fed by
      the PodIdentityAssociation stand-in.
@@ -906,6 +907,81 @@ def _patch_events_and_failures() -> None:
     B.create_change_set = create_change_set
 
 
+def _patch_failed_deletes() -> None:
+    """A failed stack delete as CloudFormation ends it: each resource that could not be deleted
+    gets its own DELETE_FAILED event with its reason (moto records only the stack's), and
+    DeleteStack takes RetainResources for a stack in DELETE_FAILED (moto ignores the parameter),
+    skipping those resources (DELETE_SKIPPED) so the delete completes without them."""
+    from moto.cloudformation import models as cfm
+    from moto.cloudformation import responses as cfr
+
+    def event(stack, logical_id, rtype, status, physical="", reason=None):
+        return cfm.Event(stack_id=stack.stack_id, stack_name=stack.name,
+                         logical_resource_id=logical_id, physical_resource_id=physical,
+                         resource_type=rtype, resource_status=status,
+                         resource_status_reason=reason, resource_properties=None)
+
+    previous_delete_resource = parsing.ResourceMap._delete_resource
+
+    def _delete_resource(self, parsed_resource, resource_json):
+        logical_id = getattr(parsed_resource, "logical_resource_id", "")
+        errors = self.__dict__.setdefault("_berth_delete_errors", {})
+        try:
+            previous_delete_resource(self, parsed_resource, resource_json)
+        except Exception as e:
+            errors[logical_id] = _reason(e)  # moto tries again; the last failure counts
+            raise
+        errors.pop(logical_id, None)
+
+    parsing.ResourceMap._delete_resource = _delete_resource
+
+    B = cfm.CloudFormationBackend
+    previous_delete_stack = B.delete_stack
+
+    def delete_stack(self, name_or_stack_id, retain=()):
+        stack = next((s for s in self.stacks.values()
+                      if name_or_stack_id in (s.stack_id, s.name)), None)
+        if retain:
+            if stack is None or stack.status != "DELETE_FAILED":
+                raise cfm.ValidationError(
+                    message=f"Invalid operation on stack [{name_or_stack_id}]. RetainResources "
+                            "can only be specified when the stack is in the DELETE_FAILED state")
+            templates = stack.resource_map._resource_json_map
+            for logical_id in retain:
+                if logical_id in templates:
+                    templates[logical_id]["DeletionPolicy"] = "Retain"
+                    stack.events.append(event(stack, logical_id, templates[logical_id].get("Type", ""),
+                                              "DELETE_SKIPPED"))
+        if stack is not None:
+            stack.resource_map.__dict__["_berth_delete_errors"] = {}
+        previous_delete_stack(self, name_or_stack_id)
+        if stack is None or stack.status != "DELETE_FAILED":
+            return
+        templates = stack.resource_map._resource_json_map
+        errors = stack.resource_map.__dict__.get("_berth_delete_errors", {})
+        failed = [event(stack, logical_id, templates.get(logical_id, {}).get("Type", ""),
+                        "DELETE_FAILED",
+                        str(getattr(stack.resource_map._parsed_resources.get(logical_id),
+                                    "physical_resource_id", "") or ""),
+                        reason)
+                  for logical_id, reason in sorted(errors.items())
+                  if logical_id in stack.resource_map._parsed_resources]
+        # Before the stack's own DELETE_FAILED, as CloudFormation orders them; once (moto's
+        # delete by name calls this again by id).
+        stack.events[-1:-1] = failed
+        errors.clear()
+
+    B.delete_stack = delete_stack
+
+    def delete_stack_response(self):
+        name = self._get_param("StackName")
+        retain = self._get_param("RetainResources", [])
+        self.cloudformation_backend.delete_stack(name, retain)
+        return cfr.EmptyResult()
+
+    cfr.CloudFormationResponse.delete_stack = delete_stack_response
+
+
 def _refs(obj: Any) -> set[str]:
     """Logical ids a resource's JSON refers to (Ref, Fn::GetAtt, Fn::Sub ${X} / ${X.Attr})."""
     out: set[str] = set()
@@ -1216,6 +1292,7 @@ def install() -> None:
     _patch_ebs_default_size()
     _patch_deletes()
     _patch_events_and_failures()
+    _patch_failed_deletes()
     _patch_update_propagation()
     _patch_ecs_deployments()
     _patch_ecs_task_definition()

@@ -185,9 +185,15 @@ pub async fn cancel_update(client: &Client, stack: &str) -> Result<(), AwsError>
 
 /// Starts deleting a stack.
 pub async fn delete(client: &Client, stack: &str) -> Result<(), AwsError> {
+    delete_keeping(client, stack, &[]).await
+}
+
+/// Deletes `stack` (in `DELETE_FAILED`) again, keeping the resources `keep` (logical ids).
+pub async fn delete_keeping(client: &Client, stack: &str, keep: &[String]) -> Result<(), AwsError> {
     client
         .delete_stack()
         .stack_name(stack)
+        .set_retain_resources((!keep.is_empty()).then(|| keep.to_vec()))
         .send()
         .await
         .map_err(|error| AwsError::from_sdk("CloudFormation.DeleteStack", &error))?;
