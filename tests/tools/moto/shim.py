@@ -17,7 +17,8 @@ What it does, before the server starts (all in this one process):
        ECS CapacityProvider / ClusterCapacityProviderAssociations -> moto ecs backend
        EC2 SecurityGroupEgress -> moto ec2 backend (authorize/revoke egress)
        Scheduler Schedule -> moto scheduler backend
-       EKS Addon / PodIdentityAssociation -> id-only stand-ins (moto 5.2.5 has no such API)
+       EKS Addon / PodIdentityAssociation / AccessEntry -> id-only stand-ins (moto 5.2.5 has no
+         such API); an AccessEntry refuses a principal ARN EKS refuses (an assumed-role session)
   2. Fixes moto 5.2.5 behaviour the templates or the runtime trip over:
      - Fn::Cidr is not evaluated (Fn::Select over it -> HTTP 500 "KeyError: 0");
      - AWS::KMS::Key with Tags -> KeyError 'TagKey' (surfaces as
@@ -40,8 +41,8 @@ What it does, before the server starts (all in this one process):
      with StackStatusReason, each resource a delete could not remove failing with its own reason,
      and DeleteStack's RetainResources honoured for a stack in DELETE_FAILED; a change set importing a missing export ends FAILED with
      "No export named X found.". (Nothing is really rolled back; all of it is synchronous.)
-  4. Adds GET /clusters/<name>/pod-identity-associations (ListPodIdentityAssociations), fed by
-     the PodIdentityAssociation stand-in.
+  4. Adds GET /clusters/<name>/pod-identity-associations (ListPodIdentityAssociations) and
+     GET /clusters/<name>/access-entries (ListAccessEntries), fed by the stand-ins.
   5. Clears moto's lru_caches of the model map, then runs moto.server.main().
 
 Environment: MOTO_ECS_SERVICE_RUNNING=N (moto's own knob) makes services with desiredCount <= N
@@ -314,6 +315,33 @@ class EksPodIdentityAssociation(StandIn, CloudFormationModel):
 
     def remove(self) -> None:
         PodIdentityStore.drop(self.account_id, self.region_name, self.attrs.get("AssociationId"))
+
+
+class EksAccessEntry(StandIn, CloudFormationModel):
+    __module__ = "moto.berth_shim"  # moto's model metaclass files classes by module "moto.<service>"
+    CFN_TYPE = "AWS::EKS::AccessEntry"
+
+    def create(self) -> None:
+        p = self.props
+        principal = p["PrincipalArn"]
+        if not re.match(r"^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$", principal):
+            # As EKS answers an assumed-role session's or another service's ARN.
+            raise ValueError(f"InvalidParameterException: The principalArn parameter format is "
+                             f"not valid: {principal}")
+        self.physical_id = f"{p['ClusterName']}|{principal}"
+        self.attrs = {"AccessEntryArn": _arn(self, "eks", f"access-entry/{p['ClusterName']}/"
+                                                          f"{_short(principal)}")}
+        AccessEntryStore.items.setdefault((self.account_id, self.region_name), {})[
+            self.physical_id] = {"cluster": p["ClusterName"], "principalArn": principal}
+
+    def remove(self) -> None:
+        AccessEntryStore.items.get((self.account_id, self.region_name), {}).pop(
+            self.physical_id, None)
+
+
+class AccessEntryStore:
+    """Backs a minimal ListAccessEntries (see _add_eks_pod_identity_routes)."""
+    items: dict[tuple[str, str], dict[str, dict[str, str]]] = {}
 
 
 class PodIdentityStore:
@@ -1158,6 +1186,16 @@ def _add_eks_pod_identity_routes() -> None:
     EKSResponse.list_pod_identity_associations = list_pod_identity_associations
     urls.url_paths["{0}/clusters/(?P<name>[^/]+)/pod-identity-associations$"] = urls.response.dispatch
 
+    def list_access_entries(self):
+        name = self._get_param("name") or self.path.split("/")[2]
+        entries = sorted(e["principalArn"] for e in
+                         AccessEntryStore.items.get((self.current_account, self.region), {}).values()
+                         if e["cluster"] == name)
+        return 200, {"Content-Type": "application/json"}, json.dumps({"accessEntries": entries})
+
+    EKSResponse.list_access_entries = list_access_entries
+    urls.url_paths["{0}/clusters/(?P<name>[^/]+)/access-entries$"] = urls.response.dispatch
+
 
 def _patch_change_set_parameters() -> None:
     """moto's change set diff ignores parameters (build_change_set_actions calls
@@ -1305,6 +1343,7 @@ def install() -> None:
     for f in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         f.cache_clear()
     missing = [c.CFN_TYPE for c in (EksCluster, EksNodegroup, EksAddon, EksPodIdentityAssociation,
+                                     EksAccessEntry,
                                      SdPrivateDnsNamespace, SdService, AasScalableTarget,
                                      AasScalingPolicy, EcsCapacityProvider,
                                      EcsClusterCapacityProviderAssociations,
