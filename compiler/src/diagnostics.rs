@@ -128,6 +128,10 @@ codes! {
     NameTooLong = "name-too-long", Error;
     /// EKS creates no cluster with this Kubernetes version (support ended, or unknown)
     KubernetesVersion = "kubernetes-version", Error;
+    /// a task needs more CPU or memory than one instance of the ECS instance type has
+    TaskTooLarge = "task-too-large", Error;
+    /// the ECS capacity at its `max` cannot hold every service at its `max`
+    InsufficientCapacity = "insufficient-capacity", Warning;
     /// the chosen target can only approximate a setting
     Approximated = "approximated", Warning;
     /// the chosen target cannot express a setting at all, so the build leaves it out

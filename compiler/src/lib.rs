@@ -21,6 +21,7 @@ pub mod emit;
 pub mod fargate;
 mod format;
 pub mod import;
+pub mod instance_types;
 mod interpolate;
 pub mod lower;
 pub mod manifest;

@@ -7,7 +7,7 @@ use std::fmt::Write as _;
 use super::draft::{
     Draft, DraftContainer, DraftHealth, DraftImage, DraftPort, DraftReplicas, DraftWorkload,
 };
-use crate::model::{Probe, Protocol};
+use crate::model::{Probe, Protocol, Target};
 use crate::units::format_duration;
 
 /// Comments are wrapped to keep lines readable; words longer than this stay whole.
@@ -41,6 +41,11 @@ pub fn write(draft: &Draft) -> String {
         }
         writer.close();
     }
+    if let Some(instance_type) = ecs_instance_type(draft) {
+        writer.open("ecs", &[]);
+        writer.line(&format!("instance-type {}", string(instance_type)));
+        writer.close();
+    }
     if let Some((host, certificate)) = &draft.domain {
         writer.line(&format!(
             "domain {} certificate={}",
@@ -62,6 +67,28 @@ pub fn write(draft: &Draft) -> String {
         write_workload(&mut writer, workload);
     }
     writer.output
+}
+
+/// On target `ecs`, an instance type that holds the largest task when the default one does not.
+fn ecs_instance_type(draft: &Draft) -> Option<&'static str> {
+    if draft.target != Target::Ecs {
+        return None;
+    }
+    let default = crate::instance_types::lookup(crate::instance_types::DEFAULT)?;
+    let cpu = draft
+        .workloads
+        .iter()
+        .map(|workload| workload.cpu.unwrap_or(256))
+        .max()?;
+    let memory = draft
+        .workloads
+        .iter()
+        .map(|workload| workload.memory.unwrap_or(512))
+        .max()?;
+    if cpu <= default.cpu_units() && memory <= default.task_memory() {
+        return None;
+    }
+    crate::instance_types::smallest_holding(cpu, memory)
 }
 
 fn write_workload(writer: &mut Writer, workload: &DraftWorkload) {

@@ -311,7 +311,9 @@ impl Lowerer<'_> {
     fn ecs(&mut self, tree: Option<&Tree<'_>>) -> EcsCapacity {
         let instance_type = tree
             .and_then(|tree| self.child_text(tree, "instance-type"))
-            .unwrap_or_else(|| Spanned::new("t3.medium".into(), Span::default()));
+            .unwrap_or_else(|| {
+                Spanned::new(crate::instance_types::DEFAULT.into(), Span::default())
+            });
         let min = tree.and_then(|tree| self.child_integer(tree, "min"));
         let max = tree.and_then(|tree| self.child_integer(tree, "max"));
         if let (Some(min), Some(max)) = (&min, &max) {

@@ -1,6 +1,7 @@
 //! Validation: cross-node and per-target rules over the lowered model. Only [`validate`] builds
 //! a [`Valid`] workspace, so emitters never see one that has errors.
 
+mod capacity;
 mod dependencies;
 mod names;
 mod target;
@@ -36,6 +37,7 @@ pub fn validate(workspace: Workspace, diagnostics: &mut Diagnostics) -> Option<V
     dependencies::check_dependencies(&workspace, diagnostics);
     workloads::check_workloads(&workspace, diagnostics);
     target::check_target(&workspace, diagnostics);
+    capacity::check_capacity(&workspace, diagnostics);
     names::check_names(&workspace, diagnostics);
     (!diagnostics.has_errors()).then_some(Valid(workspace))
 }

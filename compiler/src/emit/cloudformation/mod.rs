@@ -26,6 +26,7 @@ use serde_json::Value;
 pub use template::{Template, attribute, import, logical_id, reference, sub, tags};
 
 use super::{Artifact, ArtifactKind, TemplateFormat, deploy_orders};
+use crate::instance_types::Architecture;
 use crate::model::{Network, Workload, WorkloadKind, Workspace};
 use crate::naming::Naming;
 
@@ -88,6 +89,9 @@ pub struct Context<'a> {
     pub volumes: BTreeSet<String>,
     /// Every owned ECR repository name, once.
     pub repositories: BTreeSet<String>,
+    /// The architecture tasks run on: the `ecs` instance type's on target `ecs` (arm64 on
+    /// Graviton), x86-64 on Fargate.
+    pub architecture: Architecture,
 }
 
 impl<'a> Context<'a> {
@@ -118,7 +122,14 @@ impl<'a> Context<'a> {
                     .map(|repository| repository.value.clone())
             })
             .collect();
+        let architecture = if workspace.target.value == crate::model::Target::Ecs {
+            crate::instance_types::lookup(&workspace.ecs.instance_type.value)
+                .map_or(Architecture::X86_64, |instance| instance.architecture)
+        } else {
+            Architecture::X86_64
+        };
         Self {
+            architecture,
             workspace,
             naming,
             platform_stack: naming.platform_stack(),

@@ -1,10 +1,12 @@
-//! EC2 capacity for target `ecs`: ECS-optimized Amazon Linux 2023 instances in an Auto Scaling
-//! group, scaled by an ECS capacity provider that is the cluster's default.
+//! EC2 capacity for target `ecs`: ECS-optimized Amazon Linux 2023 instances (the arm64 image on
+//! Graviton instance types) in an Auto Scaling group, scaled by an ECS capacity provider that is
+//! the cluster's default.
 
 use serde_json::{Value, json};
 
 use super::{Cluster, Network, SecurityGroups, depends_on, export, named_tags, workspace_tags};
 use crate::emit::cloudformation::{Context, Template, attribute, exports, reference};
+use crate::instance_types::Architecture;
 
 const ROLE: &str = "InstanceRole";
 const PROFILE: &str = "InstanceProfile";
@@ -12,9 +14,12 @@ const LAUNCH_TEMPLATE: &str = "LaunchTemplate";
 const GROUP: &str = "AutoScalingGroup";
 const PROVIDER: &str = "ClusterCapacityProvider";
 
-/// The current ECS-optimized Amazon Linux 2023 AMI, resolved at each deploy.
+/// The current ECS-optimized Amazon Linux 2023 AMI for x86-64, resolved at each deploy.
 const IMAGE: &str =
     "{{resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/recommended/image_id}}";
+/// The same for arm64 (Graviton).
+const ARM_IMAGE: &str =
+    "{{resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id}}";
 
 /// The instance role and profile, launch template, Auto Scaling group, capacity provider and
 /// its association with the cluster.
@@ -58,7 +63,10 @@ pub(super) fn capacity(
         cluster.id
     );
     let mut data = json!({
-        "ImageId": IMAGE,
+        "ImageId": match context.architecture {
+            Architecture::X86_64 => IMAGE,
+            Architecture::Arm64 => ARM_IMAGE,
+        },
         "InstanceType": capacity.instance_type.value,
         "IamInstanceProfile": { "Arn": attribute(PROFILE, "Arn") },
         "MetadataOptions": {

@@ -435,6 +435,25 @@ mod tests {
     }
 
     #[test]
+    fn graviton_instances_get_the_arm64_image() {
+        let arm = platform(
+            r#"workspace "shop" { target "ecs"; region "eu-west-1"; ecs { instance-type "m7g.large"; } }
+               worker "mailer" { image "nginx:1"; }"#,
+            None,
+        );
+        let image =
+            &arm["Resources"]["LaunchTemplate"]["Properties"]["LaunchTemplateData"]["ImageId"];
+        assert_eq!(
+            image,
+            "{{resolve:ssm:/aws/service/ecs/optimized-ami/amazon-linux-2023/arm64/recommended/image_id}}"
+        );
+        let intel = platform(PUBLIC, Some(Target::Ecs));
+        let image =
+            &intel["Resources"]["LaunchTemplate"]["Properties"]["LaunchTemplateData"]["ImageId"];
+        assert!(image.as_str().is_some_and(|image| !image.contains("arm64")));
+    }
+
+    #[test]
     fn output_is_deterministic() {
         let workspace = workspace(PRIVATE, Some(Target::Ecs));
         let first = platform_stack(&Context::new(&workspace)).render(TemplateFormat::Json);

@@ -68,7 +68,10 @@ pub(super) fn task_definition(template: &mut Template, context: &Context<'_>, wo
             "RequiresCompatibilities": [compatibility],
             "Cpu": workload.cpu.value.to_string(),
             "Memory": workload.memory.value.to_string(),
-            "RuntimePlatform": { "OperatingSystemFamily": "LINUX", "CpuArchitecture": "X86_64" },
+            "RuntimePlatform": {
+                "OperatingSystemFamily": "LINUX",
+                "CpuArchitecture": context.architecture.ecs_name(),
+            },
             "ExecutionRoleArn": attribute(ids::EXECUTION_ROLE, "Arn"),
             "TaskRoleArn": attribute(ids::TASK_ROLE, "Arn"),
             "Volumes": volumes,

@@ -389,6 +389,25 @@ fn every_port_is_reachable_by_the_bare_service_name_through_service_connect() {
 }
 
 #[test]
+fn tasks_run_on_the_architecture_of_the_instances() {
+    let graviton = SHOP.replace(
+        "region \"eu-west-1\"",
+        "region \"eu-west-1\"\n    ecs { instance-type \"m7g.2xlarge\"; max 20; }",
+    );
+    let platform = |target: &str| {
+        stack(&workspace(&graviton, target), "web")["Resources"]["TaskDefinition"]["Properties"]
+            ["RuntimePlatform"]["CpuArchitecture"]
+            .clone()
+    };
+    assert_eq!(platform("ecs"), "ARM64");
+    assert_eq!(
+        platform("fargate"),
+        "X86_64",
+        "the ecs block is unused on fargate"
+    );
+}
+
+#[test]
 fn target_ecs_places_tasks_on_the_capacity_provider() {
     let workspace = workspace(SHOP, "ecs");
     let web = stack(&workspace, "web");
