@@ -138,6 +138,10 @@ codes! {
     Unsupported = "unsupported", Warning;
     /// the cluster's Kubernetes version is in EKS extended support, billed at a higher rate
     ExtendedSupport = "extended-support", Warning;
+    /// a port below 1024 in a container that does not run as root
+    PrivilegedPort = "privileged-port", Warning;
+    /// a writable volume can be used by more than one copy of a workload at once
+    ConcurrentWriters = "concurrent-writers", Warning;
     /// `--region` replaces the region written in the file
     RegionOverride = "region-override", Note;
 }

@@ -249,6 +249,9 @@ pub struct Workload {
     pub cpu_known: bool,
     /// False when `memory` could not be read, so checks of it would only repeat that error.
     pub memory_known: bool,
+    /// How a deploy replaces running copies (services and workers); the span is empty when not
+    /// written.
+    pub deploy: Spanned<Deploy>,
 }
 
 impl Workload {
@@ -289,6 +292,59 @@ pub struct Container {
     pub env: BTreeMap<String, Spanned<String>>,
     /// Secret environment variables.
     pub secrets: Vec<Secret>,
+    /// The user and group the container runs as; the span is empty when not written.
+    pub user: Spanned<User>,
+    /// Whether the root file system is read-only (`/tmp` is writable either way).
+    pub read_only_root: bool,
+}
+
+/// A numeric user and group a container runs as.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct User {
+    /// The user id.
+    pub uid: u32,
+    /// The group id.
+    pub gid: u32,
+}
+
+impl User {
+    /// Every container's user unless the workspace says otherwise: not root, the same on
+    /// every target, and the owner of the volumes' directories.
+    pub const DEFAULT: Self = Self {
+        uid: 1000,
+        gid: 1000,
+    };
+
+    /// Whether this is root (user id 0).
+    pub const fn is_root(self) -> bool {
+        self.uid == 0
+    }
+}
+
+impl std::fmt::Display for User {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(formatter, "{}:{}", self.uid, self.gid)
+    }
+}
+
+/// How a deploy replaces the running copies of a service or worker.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub enum Deploy {
+    /// Start new copies, then stop old ones: no downtime, but old and new run at once.
+    #[default]
+    Rolling,
+    /// Stop the old copies, then start new ones: a gap, but never two versions at once.
+    Recreate,
+}
+
+impl Deploy {
+    /// The name in the file.
+    pub const fn name(self) -> &'static str {
+        match self {
+            Self::Rolling => "rolling",
+            Self::Recreate => "recreate",
+        }
+    }
 }
 
 /// A container image.
@@ -426,6 +482,8 @@ pub struct Volume {
     pub name: Spanned<String>,
     /// The mount path.
     pub path: Spanned<String>,
+    /// Whether several copies may write to it at once by design (`shared=#true`).
+    pub shared: bool,
 }
 
 /// An extra container.

@@ -2,6 +2,8 @@
 //! every string interpolated. Shape problems are reported by the `shape` module; the readers here only
 //! report what a value means (units, references, forms), and skip values shape already rejected.
 
+mod advice;
+mod container;
 mod egress;
 mod eks;
 mod entries;

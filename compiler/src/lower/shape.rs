@@ -8,6 +8,7 @@ use std::collections::BTreeMap;
 
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
 
+use super::advice::{cpu_advice, memory_advice, trimmed};
 use super::entries::{arguments, describe, key_span, name_span, properties, value_span};
 use super::references::WorkloadNames;
 use crate::diagnostics::{Code, Diagnostic, Diagnostics};
@@ -569,42 +570,6 @@ impl ShapeChecker<'_> {
             Diagnostic::new(Code::MissingField, message, parent_span, label)
                 .with_help(format!("add `{}`: {}", required.name, required.doc)),
         );
-    }
-}
-
-/// A number without a trailing `.0`: `1.5`, `2`.
-fn trimmed(number: f64) -> String {
-    let text = format!("{number}");
-    text.strip_suffix(".0").map_or(text.clone(), str::to_owned)
-}
-
-/// What to write for `cpu 0.5` (vCPU) or `cpu 256.0` (units, which are whole numbers).
-fn cpu_advice(number: f64) -> String {
-    if number.fract() == 0.0 && number >= 128.0 {
-        format!("cpu units are whole numbers: write `{}`", trimmed(number))
-    } else {
-        format!("write `\"{} vCPU\"`", trimmed(number))
-    }
-}
-
-/// What to write for `memory 1024.0` (MiB, whole) or `memory 1.5` (most likely GiB).
-fn memory_advice(number: f64) -> String {
-    if number.fract() == 0.0 {
-        format!(
-            "memory in MiB is a whole number: write `{}`",
-            trimmed(number)
-        )
-    } else if number < 64.0 {
-        format!(
-            "write `\"{}GiB\"` for {} GiB, or a whole number of MiB",
-            trimmed(number),
-            trimmed(number)
-        )
-    } else {
-        format!(
-            "memory in MiB is a whole number: write `{}`",
-            trimmed(number.round())
-        )
     }
 }
 

@@ -450,6 +450,31 @@ static HEALTH: Node = Node {
     )
 };
 static ENV: Node = map("env", "`KEY \"value\"` environment variables");
+static USER: Node = single(
+    "user",
+    "run the container as `\"UID\"` or `\"UID:GID\"`, numeric (default `\"1000:1000\"`; `\"0\"` is root)",
+    &[argument(
+        "user",
+        ValueType::Scalar,
+        "a user id, optionally `:group id`",
+    )],
+);
+static READ_ONLY_ROOT: Node = single(
+    "read-only-root",
+    "whether the root file system is read-only (default `#true`; `/tmp` is always writable)",
+    &[argument("enabled", ValueType::Boolean, "read-only or not")],
+);
+/// How a deploy replaces running copies.
+pub const DEPLOYS: &[&str] = &["rolling", "recreate"];
+static DEPLOY: Node = single(
+    "deploy",
+    "how a deploy replaces running copies: `\"rolling\"` (start new, then stop old; the default) or `\"recreate\"` (stop, then start)",
+    &[argument(
+        "strategy",
+        ValueType::Choice { values: DEPLOYS },
+        "the strategy",
+    )],
+);
 static SECRET: Node = Node {
     occurs: Occurs::KeyedByName,
     properties: &[
@@ -483,10 +508,17 @@ static DEPENDS_ON: Node = Node {
 };
 static VOLUME: Node = Node {
     occurs: Occurs::KeyedByName,
-    properties: &[Property {
-        required: true,
-        ..property("path", ValueType::String, "where the volume is mounted")
-    }],
+    properties: &[
+        Property {
+            required: true,
+            ..property("path", ValueType::String, "where the volume is mounted")
+        },
+        property(
+            "shared",
+            ValueType::Boolean,
+            "several copies may write to it at once by design (default `#false`: berth warns when they can)",
+        ),
+    ],
     ..single(
         "volume",
         "a shared persistent volume (EFS on ECS, an EFS-backed claim on EKS)",
@@ -496,7 +528,16 @@ static VOLUME: Node = Node {
 static SIDECAR: Node = Node {
     occurs: Occurs::KeyedByName,
     children: Children::Nodes {
-        nodes: &[&IMAGE_NODE, &COMMAND, &ENTRYPOINT, &PORT, &ENV, &SECRET],
+        nodes: &[
+            &IMAGE_NODE,
+            &COMMAND,
+            &ENTRYPOINT,
+            &PORT,
+            &ENV,
+            &SECRET,
+            &USER,
+            &READ_ONLY_ROOT,
+        ],
     },
     ..single(
         "sidecar",
@@ -553,7 +594,7 @@ macro_rules! workload {
         Node {
             occurs: Occurs::KeyedByName,
             children: Children::Nodes {
-                nodes: &[&IMAGE_NODE, &COMMAND, &ENTRYPOINT, &CPU, &MEMORY, &ENV, &SECRET, &DEPENDS_ON, &VOLUME, &ROLE, $($extra),*],
+                nodes: &[&IMAGE_NODE, &COMMAND, &ENTRYPOINT, &CPU, &MEMORY, &ENV, &SECRET, &DEPENDS_ON, &VOLUME, &ROLE, &USER, &READ_ONLY_ROOT, $($extra),*],
             },
             ..single($name, $doc, &NAME)
         }
@@ -563,12 +604,12 @@ macro_rules! workload {
 static SERVICE: Node = workload!(
     "service",
     "a long-running workload that serves ports",
-    [&PORT, &REPLICAS, &HEALTH, &SIDECAR]
+    [&PORT, &REPLICAS, &HEALTH, &SIDECAR, &DEPLOY]
 );
 static WORKER: Node = workload!(
     "worker",
     "a long-running workload without ports",
-    [&REPLICAS, &HEALTH, &SIDECAR]
+    [&REPLICAS, &HEALTH, &SIDECAR, &DEPLOY]
 );
 static JOB: Node = workload!(
     "job",

@@ -4,6 +4,7 @@
 mod capacity;
 mod dependencies;
 mod names;
+mod running;
 mod target;
 mod workloads;
 
@@ -39,5 +40,6 @@ pub fn validate(workspace: Workspace, diagnostics: &mut Diagnostics) -> Option<V
     target::check_target(&workspace, diagnostics);
     capacity::check_capacity(&workspace, diagnostics);
     names::check_names(&workspace, diagnostics);
+    running::check_running(&workspace, diagnostics);
     (!diagnostics.has_errors()).then_some(Valid(workspace))
 }

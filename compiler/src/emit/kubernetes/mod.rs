@@ -168,14 +168,30 @@ impl<'a> Context<'a> {
     }
 }
 
-/// The namespace, with restricted pod security enforced, and the EFS storage class when any
-/// workload declares a volume.
+/// The namespace, with `restricted` pod security enforced (`baseline` when a container asks for
+/// root, which `restricted` refuses; kubectl then still warns against `restricted`), and the EFS
+/// storage class when any workload declares a volume.
 fn namespace_documents(context: &Context<'_>) -> Vec<Value> {
     let mut labels = context.workspace_labels();
+    let any_root = context
+        .workspace
+        .workloads
+        .iter()
+        .flat_map(crate::model::Workload::containers)
+        .any(|container| container.user.value.is_root());
+    let level = if any_root { "baseline" } else { "restricted" };
     labels.insert(
         "pod-security.kubernetes.io/enforce".to_owned(),
-        "restricted".to_owned(),
+        level.to_owned(),
     );
+    if any_root {
+        for mode in ["warn", "audit"] {
+            labels.insert(
+                format!("pod-security.kubernetes.io/{mode}"),
+                "restricted".to_owned(),
+            );
+        }
+    }
     let namespace = Namespace {
         metadata: ObjectMeta {
             name: Some(context.namespace.to_owned()),

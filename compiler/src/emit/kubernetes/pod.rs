@@ -1,5 +1,6 @@
 //! The pod template of a workload: the main container and its sidecars, hardened to the
-//! `restricted` pod security standard, with probes, resources, environment and mounts.
+//! `restricted` pod security standard (`baseline` for a container that asks for root), with
+//! probes, resources, environment and mounts.
 
 use std::collections::BTreeMap;
 
@@ -21,8 +22,6 @@ use crate::model::{self, Image, Workload};
 use crate::naming::Naming;
 use crate::units;
 
-/// The user and group every container runs as, as on ECS (and the owner of EFS access points).
-const USER: i64 = 1000;
 /// Where every container gets a writable scratch directory; the root file system is read-only.
 const SCRATCH_PATH: &str = "/tmp";
 /// What a sidecar requests (cpu, memory): sidecars have no size of their own.
@@ -115,10 +114,13 @@ pub(super) fn template(
             enable_service_links: Some(false),
             restart_policy: restart_policy.map(str::to_owned),
             security_context: Some(PodSecurityContext {
-                run_as_non_root: Some(true),
-                run_as_user: Some(USER),
-                run_as_group: Some(USER),
-                fs_group: Some(USER),
+                run_as_non_root: workload
+                    .containers()
+                    .all(|container| !container.user.value.is_root())
+                    .then_some(true),
+                run_as_user: Some(i64::from(workload.container.user.value.uid)),
+                run_as_group: Some(i64::from(workload.container.user.value.gid)),
+                fs_group: Some(i64::from(workload.container.user.value.gid)),
                 seccomp_profile: Some(SeccompProfile {
                     type_: "RuntimeDefault".to_owned(),
                     ..SeccompProfile::default()
@@ -184,16 +186,7 @@ fn container(
         args: strings(&definition.command),
         ports: (!ports.is_empty()).then_some(ports),
         env: (!env.is_empty()).then_some(env),
-        security_context: Some(SecurityContext {
-            allow_privilege_escalation: Some(false),
-            read_only_root_filesystem: Some(true),
-            privileged: Some(false),
-            capabilities: Some(Capabilities {
-                drop: Some(vec!["ALL".to_owned()]),
-                ..Capabilities::default()
-            }),
-            ..SecurityContext::default()
-        }),
+        security_context: Some(security_context(definition, workload)),
         ..Container::default()
     }
 }
@@ -256,6 +249,37 @@ fn quantities(cpu: &str, memory: &str) -> BTreeMap<String, Quantity> {
         ("cpu".to_owned(), Quantity(cpu.to_owned())),
         ("memory".to_owned(), Quantity(memory.to_owned())),
     ])
+}
+
+/// A container's user, its root file system, and what it may do: a non-root container meets the
+/// `restricted` pod security standard (no capabilities at all); a root one (`user "0"`) keeps
+/// the runtime's default capabilities but `NET_RAW`, which `baseline` allows, so stock images
+/// that start as root and switch user (postgres, redis) can.
+/// The user is written only where it differs from the pod's (the main container's), and
+/// `runAsNonRoot` only where the pod cannot say it for every container.
+fn security_context(definition: &model::Container, workload: &Workload) -> SecurityContext {
+    let user = definition.user.value;
+    let pod_user = workload.container.user.value;
+    let pod_non_root = workload
+        .containers()
+        .all(|container| !container.user.value.is_root());
+    let differs = user != pod_user;
+    SecurityContext {
+        allow_privilege_escalation: Some(false),
+        read_only_root_filesystem: Some(definition.read_only_root),
+        privileged: Some(false),
+        run_as_user: differs.then_some(i64::from(user.uid)),
+        run_as_group: differs.then_some(i64::from(user.gid)),
+        run_as_non_root: (!pod_non_root && !user.is_root()).then_some(true),
+        // Root keeps the runtime's defaults but raw sockets, which no stock image needs.
+        capabilities: Some(Capabilities {
+            drop: Some(vec![
+                if user.is_root() { "NET_RAW" } else { "ALL" }.to_owned(),
+            ]),
+            ..Capabilities::default()
+        }),
+        ..SecurityContext::default()
+    }
 }
 
 fn scratch_mount(volume: &str) -> VolumeMount {

@@ -18,7 +18,7 @@ use serde_json::Value;
 
 use super::secrets::{self, Plan};
 use super::{Context, count, networking, pod, scaling, to_value};
-use crate::model::{Replicas, Workload, WorkloadKind};
+use crate::model::{Deploy, Replicas, Workload, WorkloadKind};
 use crate::naming::Naming;
 
 /// The storage each EFS volume claim requests; EFS is elastic, but the API requires a size.
@@ -107,17 +107,29 @@ fn deployment(context: &Context<'_>, workload: &Workload, plan: &Plan<'_>) -> De
                 match_labels: Some(context.selector(workload)),
                 ..LabelSelector::default()
             },
-            strategy: Some(DeploymentStrategy {
-                type_: Some("RollingUpdate".to_owned()),
-                rolling_update: Some(RollingUpdateDeployment {
-                    max_unavailable: Some(IntOrString::Int(0)),
-                    max_surge: Some(IntOrString::String("25%".to_owned())),
-                }),
-            }),
+            strategy: Some(strategy(workload.deploy.value)),
             template: pod::template(context, workload, plan, None),
             ..DeploymentSpec::default()
         }),
         ..Deployment::default()
+    }
+}
+
+/// Rolling: surge new pods first and never drop below the count. Recreate: stop every old pod
+/// before starting new ones, so two versions never share a volume.
+fn strategy(deploy: Deploy) -> DeploymentStrategy {
+    match deploy {
+        Deploy::Rolling => DeploymentStrategy {
+            type_: Some("RollingUpdate".to_owned()),
+            rolling_update: Some(RollingUpdateDeployment {
+                max_unavailable: Some(IntOrString::Int(0)),
+                max_surge: Some(IntOrString::String("25%".to_owned())),
+            }),
+        },
+        Deploy::Recreate => DeploymentStrategy {
+            type_: Some("Recreate".to_owned()),
+            rolling_update: None,
+        },
     }
 }
 

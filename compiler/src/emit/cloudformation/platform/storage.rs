@@ -17,25 +17,30 @@ const FILE_SYSTEM: &str = "FileSystem";
 const RETENTION_DAYS: u32 = 30;
 /// How many images a repository keeps.
 const KEPT_IMAGES: u32 = 50;
-/// The POSIX user and group owning each volume's directory.
-const VOLUME_OWNER: &str = "1000";
-
 /// The access point of volume `volume` as logical id `id` in a workload stack: rooted at
-/// `/<volume>` (created owned by [`VOLUME_OWNER`] with mode 0750), acting as that user. Every
-/// workload that declares the volume has its own access point to the same directory, so they
-/// share its data.
-pub(crate) fn access_point(context: &Context<'_>, template: &mut Template, id: &str, volume: &str) {
+/// `/<volume>` (created owned by `owner`, the workload's user, with mode 0750), acting as that
+/// user, so the files a container writes are its own whatever user it runs as. Every workload
+/// that declares the volume has its own access point to the same directory, so they share its
+/// data.
+pub(crate) fn access_point(
+    context: &Context<'_>,
+    template: &mut Template,
+    id: &str,
+    volume: &str,
+    owner: crate::model::User,
+) {
+    let (uid, gid) = (owner.uid.to_string(), owner.gid.to_string());
     template.resource(
         id,
         "AWS::EFS::AccessPoint",
         json!({
             "FileSystemId": context.import(exports::FILE_SYSTEM_ID),
-            "PosixUser": { "Uid": VOLUME_OWNER, "Gid": VOLUME_OWNER },
+            "PosixUser": { "Uid": uid, "Gid": gid },
             "RootDirectory": {
                 "Path": format!("/{volume}"),
                 "CreationInfo": {
-                    "OwnerUid": VOLUME_OWNER,
-                    "OwnerGid": VOLUME_OWNER,
+                    "OwnerUid": uid,
+                    "OwnerGid": gid,
                     "Permissions": "0750",
                 },
             },

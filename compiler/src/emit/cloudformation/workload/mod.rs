@@ -60,6 +60,7 @@ pub fn workload_stack(context: &Context<'_>, workload: &Workload) -> Template {
             &mut template,
             &ids::access_point(&volume.name.value),
             &volume.name.value,
+            workload.container.user.value,
         );
     }
     iam::execution_role(&mut template, context, workload);

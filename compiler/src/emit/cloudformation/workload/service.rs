@@ -5,7 +5,7 @@ use serde_json::{Map, Value, json};
 
 use super::{Context, Template, assign_public_ip, exports, ids, launch, parameters, seconds};
 use crate::emit::cloudformation::{attribute, logical_id, reference, tags};
-use crate::model::{Port, Protocol, Replicas, Route, Workload};
+use crate::model::{Deploy, Port, Protocol, Replicas, Route, Workload};
 use crate::naming::Naming;
 
 /// Adds the ECS service of `workload` and everything that routes to and scales it.
@@ -77,11 +77,7 @@ pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: 
                 "AssignPublicIp": assign_public_ip(context),
             }
         },
-        "DeploymentConfiguration": {
-            "DeploymentCircuitBreaker": { "Enable": true, "Rollback": true },
-            "MinimumHealthyPercent": 100,
-            "MaximumPercent": 200,
-        },
+        "DeploymentConfiguration": deployment_configuration(workload.deploy.value),
         "ServiceRegistries": [{ "RegistryArn": attribute(ids::DISCOVERY_SERVICE, "Arn") }],
         "ServiceConnectConfiguration": service_connect(context, workload),
         "PropagateTags": "SERVICE",
@@ -345,4 +341,18 @@ fn autoscaling(
             }),
         );
     }
+}
+
+/// Rolling: start the new tasks, then stop the old (never below the count). Recreate: stop the
+/// old tasks first, so two versions never run at once (a gap while the new ones start).
+fn deployment_configuration(deploy: Deploy) -> Value {
+    let (minimum, maximum) = match deploy {
+        Deploy::Rolling => (100, 200),
+        Deploy::Recreate => (0, 100),
+    };
+    json!({
+        "DeploymentCircuitBreaker": { "Enable": true, "Rollback": true },
+        "MinimumHealthyPercent": minimum,
+        "MaximumPercent": maximum,
+    })
 }

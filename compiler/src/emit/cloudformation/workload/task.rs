@@ -12,9 +12,6 @@ use crate::naming::Naming;
 /// read-only.
 const SCRATCH_PATH: &str = "/tmp";
 
-/// The user containers run as unless the image is built for root.
-const USER: &str = "1000:1000";
-
 /// Adds the task definition of `workload`.
 pub(super) fn task_definition(template: &mut Template, context: &Context<'_>, workload: &Workload) {
     let name = workload.name.value.as_str();
@@ -171,9 +168,9 @@ fn container_definition(
         }));
     }
     set("MountPoints", Value::Array(mounts));
-    set("ReadonlyRootFilesystem", json!(true));
+    set("ReadonlyRootFilesystem", json!(container.read_only_root));
     set("Privileged", json!(false));
-    set("User", json!(USER));
+    set("User", json!(container.user.value.to_string()));
     set("LinuxParameters", json!({ "InitProcessEnabled": true }));
     Value::Object(definition)
 }
