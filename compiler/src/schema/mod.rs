@@ -4,6 +4,7 @@
 //! "belongs in" suggestions, and the machine-readable schema that `berth schema` prints.
 
 mod language;
+mod workload;
 
 use serde::Serialize;
 
