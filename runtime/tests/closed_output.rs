@@ -43,6 +43,46 @@ fn run_closed(args: &[&str], closed: Closed) -> (Option<i32>, String) {
     )
 }
 
+/// A build directory that does not exist: the deploy commands stop before reaching AWS.
+const MISSING_BUILD: &str = "tests/fixtures/no-such-build";
+
+/// Fails when `berth --help` lists a command that no case runs, so a new command that prints
+/// cannot skip this test.
+fn assert_every_command_is_covered(stdout_cases: &[(&[&str], i32)]) {
+    let help = Command::new(env!("CARGO_BIN_EXE_berth"))
+        .arg("--help")
+        .output()
+        .expect("berth runs");
+    let help = String::from_utf8_lossy(&help.stdout).into_owned();
+    let commands = help
+        .split("Commands:")
+        .nth(1)
+        .and_then(|rest| rest.split("Options:").next())
+        .expect("--help lists the commands");
+    let covered: Vec<&str> = stdout_cases
+        .iter()
+        .map(|(args, _)| args[0])
+        .chain(STDERR_ONLY)
+        .collect();
+    for line in commands.lines() {
+        // Command lines are indented two spaces; wrapped descriptions are indented further.
+        let Some(name) = line
+            .strip_prefix("  ")
+            .filter(|rest| !rest.starts_with(' '))
+        else {
+            continue;
+        };
+        let name = name.split_whitespace().next().unwrap_or_default();
+        assert!(
+            name == "help" || covered.contains(&name),
+            "`berth {name}` is not run with a closed output here: add it"
+        );
+    }
+}
+
+/// Commands whose output is only on standard error, run by the standard-error test.
+const STDERR_ONLY: [&str; 3] = ["init", "deploy", "destroy"];
+
 fn assert_quiet(args: &[&str], closed: Closed, expected: i32) {
     let (code, other) = run_closed(args, closed);
     assert_eq!(
@@ -65,8 +105,21 @@ fn commands_that_print_to_stdout_end_quietly_when_it_is_closed() {
     let fmt_input = fmt_input.to_string_lossy().into_owned();
     let build_out = std::env::temp_dir().join(format!("berth-closed-json-{}", std::process::id()));
     let build_out_text = build_out.to_string_lossy().into_owned();
-    let cases: [(&[&str], i32); 12] = [
+    let cases: [(&[&str], i32); 16] = [
         (&["schema"], 0),
+        (&["port", "examples/fargate-shop/berth.kdl"], 0),
+        (
+            &[
+                "port",
+                "examples/fargate-shop/berth.kdl",
+                "--format",
+                "json",
+            ],
+            0,
+        ),
+        // The deploy commands print a JSON error for a build they cannot use, before any AWS call.
+        (&["plan", "--from", MISSING_BUILD, "--format", "json"], 2),
+        (&["status", "--from", MISSING_BUILD, "--format", "json"], 2),
         (
             &[
                 "build",
@@ -114,6 +167,7 @@ fn commands_that_print_to_stdout_end_quietly_when_it_is_closed() {
         (&["--version"], 0),
         (&["check", "--help"], 0),
     ];
+    assert_every_command_is_covered(&cases);
     for (args, expected) in cases {
         assert_quiet(args, Closed::Stdout, expected);
     }
@@ -127,8 +181,13 @@ fn commands_that_print_to_stderr_end_quietly_when_it_is_closed() {
     let out_text = out.to_string_lossy().into_owned();
     let starter = out.with_extension("kdl");
     let starter_text = starter.to_string_lossy().into_owned();
-    let cases: [(&[&str], i32); 6] = [
+    let cases: [(&[&str], i32); 11] = [
         (&["init", &starter_text], 0),
+        (&["port", "tests/fixtures/many-mistakes/berth.kdl"], 1),
+        (&["plan", "--from", MISSING_BUILD], 2),
+        (&["deploy", "--from", MISSING_BUILD], 2),
+        (&["status", "--from", MISSING_BUILD], 2),
+        (&["destroy", "--from", MISSING_BUILD, "--yes"], 2),
         (&["check", "tests/fixtures/many-mistakes/berth.kdl"], 1),
         (&["check", "examples/fargate-shop/berth.kdl"], 0),
         (
