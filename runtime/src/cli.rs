@@ -60,9 +60,9 @@ pub enum Command {
         after_help = "Examples:\n  berth plan\n  berth plan shop.kdl --env prod --var tag=1.5.0\n  berth plan --from berth-out/prod --format json\n\nEach stack's change set is created, described and deleted; replacements are shown with the property that forces them. Exit codes: 0 nothing would change, 3 something would change, 1 CloudFormation rejects a template or AWS failed, 2 usage, I/O or an unusable build."
     )]
     Plan(PlanArgs),
-    /// Deploy the workspace's stacks in order, waiting for ECS rollouts; print the endpoints
+    /// Deploy the workspace's stacks in order (on eks, then its Kubernetes objects), waiting until it serves; print the endpoints
     #[command(
-        after_help = "Examples:\n  berth deploy\n  berth deploy shop.kdl --env prod --var tag=1.5.0\n  berth deploy --from berth-out/prod --timeout 30m --lock-wait 10m\n\nCredentials come from the AWS default chain; AWS_ENDPOINT_URL points every client elsewhere (docs/deploy.md). Exit codes: 0 deployed (or nothing to change), 1 failed (the diagnostic says what to do), 2 usage, I/O or an unusable build, 130 interrupted."
+        after_help = "Examples:\n  berth deploy\n  berth deploy shop.kdl --env prod --var tag=1.5.0\n  berth deploy --from berth-out/prod --timeout 30m --lock-wait 10m\n  berth deploy --target eks --kubeconfig ~/.kube/config --context prod\n\nCredentials come from the AWS default chain; AWS_ENDPOINT_URL points every client elsewhere (docs/deploy.md). Exit codes: 0 deployed (or nothing to change), 1 failed (the diagnostic says what to do), 2 usage, I/O or an unusable build, 130 interrupted."
     )]
     Deploy(DeployArgs),
     /// Show the stacks, services and endpoints as deployed
@@ -359,12 +359,39 @@ pub struct DeploySource {
     pub from: Option<PathBuf>,
 }
 
+/// How the deploy commands reach an `eks` cluster.
+#[derive(Debug, Args)]
+pub struct ClusterArgs {
+    /// On eks: reach the cluster with this kubeconfig instead of through EKS with the AWS credentials
+    #[arg(long, value_name = "FILE")]
+    pub kubeconfig: Option<PathBuf>,
+    /// On eks: the kubeconfig context to use (default: its current context)
+    #[arg(long, value_name = "NAME")]
+    pub context: Option<String>,
+}
+
+impl ClusterArgs {
+    /// The engine's settings.
+    pub fn settings(&self) -> crate::deploy::cluster::ClusterSettings {
+        crate::deploy::cluster::ClusterSettings {
+            kubeconfig: crate::kubernetes::connect::KubeconfigChoice {
+                path: self.kubeconfig.clone(),
+                context: self.context.clone(),
+            },
+            force_conflicts: false,
+        }
+    }
+}
+
 /// Flags of `berth plan`.
 #[derive(Debug, Args)]
 pub struct PlanArgs {
     /// What to plan.
     #[command(flatten)]
     pub source: DeploySource,
+    /// How to reach the cluster.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -379,6 +406,12 @@ pub struct DeployArgs {
     /// What to deploy.
     #[command(flatten)]
     pub source: DeploySource,
+    /// How to reach the cluster.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
+    /// On eks: take back fields another tool (kubectl edit, scale) changed since berth applied them
+    #[arg(long)]
+    pub force_conflicts: bool,
     /// Output format: progress and a summary, or JSON (events as lines on stderr, the result on stdout)
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -396,6 +429,9 @@ pub struct StatusArgs {
     /// What to report on.
     #[command(flatten)]
     pub source: DeploySource,
+    /// How to reach the cluster.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// Output format
     #[arg(long, value_enum, default_value_t = Format::Human)]
     pub format: Format,
@@ -407,6 +443,9 @@ pub struct DestroyArgs {
     /// What to destroy.
     #[command(flatten)]
     pub source: DeploySource,
+    /// How to reach the cluster.
+    #[command(flatten)]
+    pub cluster: ClusterArgs,
     /// Do not ask for confirmation (needed when not on a terminal)
     #[arg(long)]
     pub yes: bool,

@@ -31,6 +31,7 @@ use aws_smithy_mocks::{MockResponse, RuleMode, mock, mock_client};
 use aws_smithy_runtime_api::http::{Response, StatusCode};
 use aws_smithy_types::body::SdkBody;
 use berth::deploy::build::Build;
+use berth::deploy::cluster::{ClusterClients, ClusterSettings};
 use berth::deploy::error::{DeployError, RuntimeCode};
 use berth::deploy::event::{Event, Recorder};
 use berth::deploy::images::EcrClients;
@@ -61,6 +62,7 @@ fn settings() -> Settings {
         holder: "test".to_owned(),
         activity: Activity::default(),
         delete_images: false,
+        cluster: ClusterSettings::default(),
     }
 }
 
@@ -79,6 +81,18 @@ fn clients(cloudformation: CloudFormation, ecs: aws_sdk_ecs::Client) -> Clients 
             home: ecr,
             home_region: "us-east-1".to_owned(),
             others: BTreeMap::new(),
+        },
+        cluster: ClusterClients {
+            eks: mock_client!(aws_sdk_eks, RuleMode::MatchAny, &[]),
+            // Never called: these builds have no Kubernetes side.
+            sts: aws_sdk_sts::Client::from_conf(
+                aws_sdk_sts::Config::builder()
+                    .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+                    .region(aws_sdk_sts::config::Region::new("us-east-1"))
+                    .build(),
+            ),
+            credentials: None,
+            region: "us-east-1".to_owned(),
         },
     }
 }

@@ -144,7 +144,7 @@ fn a_failed_node_group_stops_the_wait_with_its_health_issue() {
         error.to_string(),
         "node group `general` of `catalog-default` is CREATE_FAILED: Could not launch On-Demand Instances. InsufficientInstanceCapacity"
     );
-    assert_eq!(error.code(), "berth::cluster-not-active");
+    assert_eq!(error.code().qualified(), "berth::cluster-not-active");
 }
 
 #[test]

@@ -184,7 +184,7 @@ fn a_cluster_that_refuses_the_principal_says_how_to_grant_access() {
         matches!(error, KubernetesError::Unauthorized { .. }),
         "{error}"
     );
-    assert_eq!(error.code(), "berth::cluster-access");
+    assert_eq!(error.code().qualified(), "berth::cluster-access");
     let help = error.help();
     assert!(help.contains("aws eks create-access-entry --cluster-name catalog-default --principal-arn arn:aws:iam::123456789012:role/ci-deployer"), "{help}");
     assert!(help.contains("AmazonEKSClusterAdminPolicy"), "{help}");

@@ -380,7 +380,7 @@ fn a_field_another_manager_changed_is_a_conflict_unless_forced() {
         matches!(&error, KubernetesError::Conflict { conflicts, .. } if conflicts == &[("kubectl-scale".to_owned(), ".spec.replicas".to_owned())]),
         "{error}"
     );
-    assert_eq!(error.code(), "berth::apply-conflict");
+    assert_eq!(error.code().qualified(), "berth::apply-conflict");
     assert!(error.help().contains("--force-conflicts"));
 
     let forced = runtime().block_on(async {
@@ -490,7 +490,7 @@ fn an_image_that_cannot_be_pulled_fails_with_the_kubelets_message() {
             .contains("Back-off pulling image \"ghcr.io/acme/api:1.0\""),
         "{error}"
     );
-    assert_eq!(error.code(), "berth::workload-failed");
+    assert_eq!(error.code().qualified(), "berth::workload-failed");
 }
 
 #[test]
@@ -743,5 +743,5 @@ fn a_load_balancer_the_controller_cannot_make_fails_with_its_event() {
         "{error}"
     );
     assert!(error.to_string().contains("AccessDenied"), "{error}");
-    assert_eq!(error.code(), "berth::load-balancer-failed");
+    assert_eq!(error.code().qualified(), "berth::load-balancer-failed");
 }

@@ -15,6 +15,8 @@ pub fn run(args: &DeployArgs) -> u8 {
     };
     let reporter = session::reporter(args.format);
     let mut settings = Settings::new("deploy");
+    settings.cluster = args.cluster.settings();
+    settings.cluster.force_conflicts = args.force_conflicts;
     settings.lock_wait = args.lock_wait;
     let activity = settings.activity.clone();
     let result = session::run(&build, Some(args.timeout), &activity, |clients| {

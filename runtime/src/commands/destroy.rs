@@ -43,6 +43,7 @@ pub fn run(args: &DestroyArgs) -> u8 {
     }
     let reporter = session::reporter(args.format);
     let mut settings = Settings::new("destroy");
+    settings.cluster = args.cluster.settings();
     settings.lock_wait = args.lock_wait;
     settings.delete_images = args.delete_images;
     let activity = settings.activity.clone();

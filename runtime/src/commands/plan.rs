@@ -17,7 +17,8 @@ pub fn run(args: &PlanArgs) -> u8 {
         Err(code) => return code,
     };
     let reporter = session::reporter(args.format);
-    let settings = Settings::new("plan");
+    let mut settings = Settings::new("plan");
+    settings.cluster = args.cluster.settings();
     let activity = settings.activity.clone();
     let result = session::run(&build, Some(args.timeout), &activity, |clients| {
         let (build, settings, reporter) = (&build, &settings, reporter.clone());

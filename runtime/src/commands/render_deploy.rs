@@ -7,11 +7,15 @@ use miette::{GraphicalReportHandler, GraphicalTheme};
 use serde_json::{Value, json};
 
 use crate::deploy::apply::DeployOutcome;
+use crate::deploy::cluster::KubernetesStatus;
 use crate::deploy::destroy::DestroyOutcome;
 use crate::deploy::error::DeployError;
 use crate::deploy::preview::{PlanOutcome, PlannedAction};
 use crate::deploy::stack_step::StackResult;
 use crate::deploy::status::StatusOutcome;
+use crate::kubernetes::KubernetesPlan;
+use crate::kubernetes::error::KubernetesError;
+use crate::kubernetes::event::Applied;
 use crate::report::Style;
 
 /// A failure as miette renders it: code, message with details, help.
@@ -157,6 +161,12 @@ pub fn error_json(error: &DeployError) -> Value {
             json!({ "stack": stack, "reason": reason })
         }
         DeployError::Locked { stack, holder } => json!({ "lock": stack, "holder": holder }),
+        DeployError::Kubernetes(KubernetesError::MissingPrerequisites { missing }) => json!({
+            "missing": missing
+                .iter()
+                .map(|piece| json!({ "what": piece.what, "install": piece.install }))
+                .collect::<Vec<_>>()
+        }),
         _ => json!({}),
     };
     if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
@@ -243,6 +253,9 @@ pub fn plan_human(plan: &PlanOutcome) -> String {
             let _ = writeln!(text, "  {line}");
         }
     }
+    if let Some(kubernetes) = &plan.kubernetes {
+        kubernetes_plan_human(&mut text, kubernetes);
+    }
     for note in &plan.notes {
         let _ = writeln!(text, "\nnote: {note}");
     }
@@ -272,7 +285,51 @@ pub fn plan_human(plan: &PlanOutcome) -> String {
             rejected => format!(", {rejected} rejected by CloudFormation"),
         }
     );
+    if let Some(kubernetes) = &plan.kubernetes {
+        let count = |action: &str| {
+            kubernetes
+                .objects
+                .iter()
+                .filter(|object| object.action == action)
+                .count()
+        };
+        let _ = writeln!(
+            text,
+            "Kubernetes: {} to create, {} to update, {} unchanged, {} to prune.",
+            count("create"),
+            count("update"),
+            count("unchanged"),
+            kubernetes.prune.len()
+        );
+    }
     text
+}
+
+/// The Kubernetes objects of a plan: each create and update with its changed fields, each prune.
+fn kubernetes_plan_human(text: &mut String, plan: &KubernetesPlan) {
+    let _ = writeln!(text, "\nKubernetes objects:");
+    for object in &plan.objects {
+        let sign = match object.action {
+            "create" => "+",
+            "update" => "~",
+            _ => "=",
+        };
+        let _ = writeln!(text, "  {sign} {}", object.object);
+        for field in &object.fields {
+            let show =
+                |value: Option<&Value>| value.map_or_else(|| "(none)".to_owned(), Value::to_string);
+            let _ = writeln!(
+                text,
+                "      {}: {} -> {}",
+                field.field,
+                show(field.before.as_ref()),
+                show(field.after.as_ref())
+            );
+        }
+    }
+    for object in &plan.prune {
+        let _ = writeln!(text, "  - {object}  (no longer declared: pruned)");
+    }
 }
 
 /// `berth deploy`'s summary for people.
@@ -297,6 +354,16 @@ pub fn deploy_human(outcome: &DeployOutcome, workspace: &str, environment: &str)
             outcome.stacks.len()
         )
     };
+    if let Some(kubernetes) = &outcome.kubernetes {
+        let _ = writeln!(
+            text,
+            "  kubernetes objects: {} created, {} configured, {} unchanged, {} pruned",
+            kubernetes.count(Applied::Created),
+            kubernetes.count(Applied::Configured),
+            kubernetes.count(Applied::Unchanged),
+            kubernetes.pruned.len()
+        );
+    }
     for endpoint in &outcome.endpoints {
         let _ = writeln!(text, "  {}: {}", endpoint.workload, endpoint.url);
         if !endpoint.url.contains(&endpoint.load_balancer) {
@@ -351,6 +418,9 @@ pub fn status_human(status: &StatusOutcome) -> String {
             );
         }
     }
+    if let Some(kubernetes) = &status.kubernetes {
+        workloads_human(&mut text, kubernetes);
+    }
     if !status.endpoints.is_empty() {
         let _ = writeln!(text);
         for endpoint in &status.endpoints {
@@ -366,9 +436,44 @@ pub fn status_human(status: &StatusOutcome) -> String {
     text
 }
 
+/// The workloads of `berth status` on eks.
+fn workloads_human(text: &mut String, status: &KubernetesStatus) {
+    if !status.workloads.is_empty() {
+        let _ = writeln!(
+            text,
+            "\n{:<24} {:<10} {:>7} {:>7} {:>7} {:>8} HOSTNAME",
+            "WORKLOAD", "KIND", "DESIRED", "READY", "UPDATED", "RESTARTS"
+        );
+        for workload in &status.workloads {
+            if !workload.deployed {
+                let _ = writeln!(
+                    text,
+                    "{:<24} {:<10} not deployed",
+                    workload.workload, workload.kind
+                );
+                continue;
+            }
+            let _ = writeln!(
+                text,
+                "{:<24} {:<10} {:>7} {:>7} {:>7} {:>8} {}",
+                workload.workload,
+                workload.kind,
+                workload.desired,
+                workload.ready,
+                workload.updated,
+                workload.restarts,
+                workload.hostname.as_deref().unwrap_or("-")
+            );
+        }
+    }
+    if let Some(note) = &status.note {
+        let _ = writeln!(text, "\nnote: {note}");
+    }
+}
+
 /// `berth destroy`'s summary for people.
 pub fn destroy_human(outcome: &DestroyOutcome, workspace: &str, environment: &str) -> String {
-    let mut text = if outcome.deleted.is_empty() {
+    let mut text = if outcome.deleted.is_empty() && outcome.kubernetes.is_empty() {
         format!("nothing of {workspace} ({environment}) is deployed\n")
     } else {
         format!(
@@ -376,6 +481,13 @@ pub fn destroy_human(outcome: &DestroyOutcome, workspace: &str, environment: &st
             outcome.deleted.join(", ")
         )
     };
+    if !outcome.kubernetes.is_empty() {
+        let _ = writeln!(
+            text,
+            "  first, {} Kubernetes objects (Ingresses and their load balancers first)",
+            outcome.kubernetes.len()
+        );
+    }
     if !outcome.retained.is_empty() {
         let _ = writeln!(text, "kept:");
         for kept in &outcome.retained {

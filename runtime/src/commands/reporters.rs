@@ -11,6 +11,7 @@ use std::time::Duration;
 use indicatif::{MultiProgress, ProgressBar, ProgressDrawTarget, ProgressStyle};
 
 use crate::deploy::event::{Event, Reporter};
+use crate::kubernetes::event::KubernetesEvent;
 use crate::stdio;
 
 /// One line describing `event`.
@@ -65,6 +66,42 @@ pub fn describe(event: &Event) -> String {
             state.to_lowercase().replace('_', " ")
         ),
         Event::Endpoint { workload, url } => format!("{workload}: {url}"),
+        Event::Kubernetes { step } => describe_kubernetes(step),
+    }
+}
+
+/// One line describing a step of the Kubernetes side.
+fn describe_kubernetes(step: &KubernetesEvent) -> String {
+    match step {
+        KubernetesEvent::ClusterWaiting { resource, status } => {
+            format!(
+                "waiting for {resource} to be ACTIVE ({})",
+                status.to_lowercase()
+            )
+        }
+        KubernetesEvent::Note { message } => format!("note: {message}"),
+        KubernetesEvent::Connected { server, version } => {
+            format!("connected to the cluster at {server} (Kubernetes {version})")
+        }
+        KubernetesEvent::ObjectApplied { object, action } => format!("{object}: {}", action.word()),
+        KubernetesEvent::ObjectPruned { object } => format!("{object}: pruned"),
+        KubernetesEvent::ObjectDeleted { object } => format!("{object}: deleted"),
+        KubernetesEvent::Rollout {
+            workload,
+            desired,
+            updated,
+            ready,
+            done,
+            ..
+        } => format!(
+            "{workload}: rollout {}, {ready}/{desired} ready, {updated} updated",
+            if *done { "complete" } else { "in progress" }
+        ),
+        KubernetesEvent::SecretSynced { external_secret } => {
+            format!("ExternalSecret {external_secret}: synced")
+        }
+        KubernetesEvent::Waiting { what } => format!("waiting for {what}"),
+        KubernetesEvent::Endpoint { workload, url } => format!("{workload}: {url}"),
     }
 }
 
@@ -127,7 +164,11 @@ impl Reporter for Terminal {
             .unwrap_or(&line)
             .to_owned();
         match &event {
-            Event::StackFinished { .. } | Event::StackUnchanged { .. } => {
+            Event::StackFinished { .. }
+            | Event::StackUnchanged { .. }
+            | Event::Kubernetes {
+                step: KubernetesEvent::Rollout { done: true, .. },
+            } => {
                 bar.finish_with_message(message);
             }
             _ => bar.set_message(message),

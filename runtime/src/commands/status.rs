@@ -1,7 +1,7 @@
 //! `berth status`: the stacks, services and endpoints as deployed.
 
 use crate::cli::{Format, StatusArgs};
-use crate::deploy::{Activity, status};
+use crate::deploy::{Activity, Settings, status};
 use crate::stdio;
 
 use super::{render_deploy, session};
@@ -12,9 +12,11 @@ pub fn run(args: &StatusArgs) -> u8 {
         Ok(build) => build,
         Err(code) => return code,
     };
+    let mut settings = Settings::new("status");
+    settings.cluster = args.cluster.settings();
     let result = session::run(&build, None, &Activity::default(), |clients| {
-        let build = &build;
-        async move { status::status(build, &clients).await }
+        let (build, settings) = (&build, &settings);
+        async move { status::status(build, &clients, settings).await }
     });
     match result {
         Ok(outcome) => {

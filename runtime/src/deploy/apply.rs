@@ -1,6 +1,7 @@
 //! `berth deploy`: the stages in order, the stacks of one stage in parallel (bounded), the images
 //! resolved before the stacks that run them, the lock held only while something changes, then
-//! the rollouts and the endpoints.
+//! the rollouts and the endpoints. On `eks`, the Kubernetes objects follow the stacks
+//! ([`super::cluster::deploy`]), under the same lock when one is held.
 //!
 //! A run that finds every stack unchanged makes no call that changes anything: it resolves the
 //! images, reads each stack (and its template when parameters and tags match), looks at the
@@ -13,6 +14,7 @@ use serde::Serialize;
 
 use super::build::{Build, INLINE_TEMPLATE_LIMIT};
 use super::cloudformation::{DeployedStack, is_stable, observe};
+use super::cluster::{self, KubernetesOutcome};
 use super::error::DeployError;
 use super::event::{Event, Reporter};
 use super::images::{self, Resolution, ResolvedImage};
@@ -29,16 +31,23 @@ pub struct DeployOutcome {
     pub images: Vec<ResolvedImage>,
     /// The public endpoints.
     pub endpoints: Vec<EndpointUrl>,
+    /// What the Kubernetes side did (on `eks`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<KubernetesOutcome>,
     /// Things worth knowing.
     pub notes: Vec<String>,
 }
 
 impl DeployOutcome {
-    /// Whether any stack changed.
+    /// Whether any stack or Kubernetes object changed.
     pub fn changed(&self) -> bool {
         self.stacks
             .iter()
             .any(|stack| stack.result != StackResult::Unchanged)
+            || self
+                .kubernetes
+                .as_ref()
+                .is_some_and(KubernetesOutcome::changed)
     }
 }
 
@@ -69,7 +78,7 @@ pub async fn deploy(
     settings: &Settings,
     reporter: &dyn Reporter,
 ) -> Result<DeployOutcome, DeployError> {
-    let mut notes = build.notes.clone();
+    let notes = build.notes.clone();
     let mut stages = plan::stages(build);
     for spec in stages.iter().flat_map(|stage| &stage.stacks) {
         if spec.body.len() > INLINE_TEMPLATE_LIMIT {
@@ -102,13 +111,12 @@ pub async fn deploy(
     if stop_now {
         return Err(images_missing(&missing, Vec::new()));
     }
-    kubernetes_notes(&stages, &mut notes);
     for note in &notes {
         reporter.report(Event::Note {
             message: note.clone(),
         });
     }
-    let stacks = if first_change.is_none() {
+    let (stacks, kubernetes) = if first_change.is_none() {
         let mut stacks = Vec::new();
         for spec in stages.iter().flat_map(|stage| &stage.stacks) {
             reporter.report(Event::StackUnchanged {
@@ -121,7 +129,8 @@ pub async fn deploy(
         }
         report_images(reporter, &images);
         follow_rollouts(clients, settings, reporter, build, &observed).await?;
-        stacks
+        let kubernetes = cluster::deploy(build, clients, settings, reporter, &images).await?;
+        (stacks, kubernetes)
     } else {
         let Some(lock_stack) = build.manifest.lock_stack.as_deref() else {
             return Err(DeployError::BuildUnreadable {
@@ -131,25 +140,35 @@ pub async fn deploy(
         };
         let held = take_lock(clients, settings, reporter, build, lock_stack).await?;
         settings.activity.set_lock(Some(lock_stack));
-        let result = run_stages(clients, settings, reporter, build, &mut stages, &mut images).await;
+        let result =
+            match run_stages(clients, settings, reporter, build, &mut stages, &mut images).await {
+                Ok(stacks) => cluster::deploy(build, clients, settings, reporter, &images)
+                    .await
+                    .map(|kubernetes| (stacks, kubernetes)),
+                Err(error) => Err(error),
+            };
         let released = held.release(&clients.cloudformation, reporter).await;
         settings.activity.set_lock(None);
-        let stacks = result?;
+        let deployed = result?;
         released?;
-        stacks
+        deployed
     };
+    let (kubernetes, cluster_endpoints) = kubernetes.unzip();
     let platform = observe::describe(&clients.cloudformation, &platform_stack(build)).await?;
-    let endpoints = endpoints(build, platform.as_ref());
+    let mut endpoints = endpoints(build, platform.as_ref());
     for endpoint in &endpoints {
         reporter.report(Event::Endpoint {
             workload: endpoint.workload.clone(),
             url: endpoint.url.clone(),
         });
     }
+    // The Kubernetes side reported its endpoints as each Ingress got its load balancer.
+    endpoints.extend(cluster_endpoints.into_iter().flatten());
     Ok(DeployOutcome {
         stacks,
         images,
         endpoints,
+        kubernetes,
         notes,
     })
 }
@@ -472,21 +491,4 @@ pub fn endpoints(build: &Build, platform: Option<&DeployedStack>) -> Vec<Endpoin
             })
         })
         .collect()
-}
-
-/// The seam for the Kubernetes side (see the module documentation of [`super`]): today, one
-/// note naming the manifests this run does not apply.
-fn kubernetes_notes(stages: &[Stage], notes: &mut Vec<String>) {
-    let files: Vec<&str> = stages
-        .iter()
-        .flat_map(|stage| stage.kubernetes.iter().map(String::as_str))
-        .collect();
-    if !files.is_empty() {
-        notes.push(format!(
-            "berth deploy does not apply Kubernetes manifests yet: it deploys the eks stacks; \
-             apply {} with kubectl after filling their ${{berth:…}} placeholders from the stack \
-             outputs manifest.json names (docs/deploy.md)",
-            files.join(", ")
-        ));
-    }
 }

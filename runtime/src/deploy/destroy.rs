@@ -1,7 +1,8 @@
 //! `berth destroy`: deletes this workspace and environment's stacks in reverse deploy order
 //! (stacks the build no longer lists first), touching only stacks tagged with its workspace and
 //! environment; reports what CloudFormation keeps (`DeletionPolicy: Retain`) with the command that
-//! removes each, and what could not be deleted and why.
+//! removes each, and what could not be deleted and why. On `eks`, the Kubernetes objects go
+//! first ([`super::cluster::destroy`]): an Ingress's load balancer would keep the VPC.
 
 use std::collections::BTreeMap;
 
@@ -14,11 +15,14 @@ use super::cloudformation::{DeployedStack, execute, is_busy, observe};
 use super::error::DeployError;
 use super::event::{Event, Reporter};
 use super::plan::berth_tags;
-use super::{Clients, Settings, repositories, status};
+use super::{Clients, Settings, cluster, repositories, status};
 
 /// What a destroy did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct DestroyOutcome {
+    /// The Kubernetes objects deleted (on `eks`), before any stack, Ingresses first.
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub kubernetes: Vec<String>,
     /// The stacks deleted, in the order they were.
     pub deleted: Vec<String>,
     /// The stacks of the build that did not exist.
@@ -89,7 +93,6 @@ pub async fn destroy(
         .into_iter()
         .map(|row| row.stack)
         .collect();
-    kubernetes_before_stacks(build, &mut outcome.notes);
     for note in &outcome.notes {
         reporter.report(Event::Note {
             message: note.clone(),
@@ -111,7 +114,13 @@ pub async fn destroy(
         order.push(others);
     }
     order.extend(groups.into_values());
-    let result = delete_groups(build, clients, settings, reporter, &order, &mut outcome).await;
+    let result = match cluster::destroy(build, clients, settings, reporter).await {
+        Ok(deleted) => {
+            outcome.kubernetes = deleted;
+            delete_groups(build, clients, settings, reporter, &order, &mut outcome).await
+        }
+        Err(error) => Err(error),
+    };
     let released = held.release(cloudformation, reporter).await;
     settings.activity.set_lock(None);
     result?;
@@ -414,25 +423,4 @@ fn delete_command(resource_type: &str, id: &str, region: &str) -> Option<String>
         ),
         _ => return None,
     })
-}
-
-/// The seam for the Kubernetes side (see the module documentation of [`super`]): Kubernetes
-/// objects must go before the stacks (an Ingress's load balancer blocks the VPC's deletion).
-/// Today, a note naming them.
-fn kubernetes_before_stacks(build: &Build, notes: &mut Vec<String>) {
-    let files: Vec<&str> = build
-        .manifest
-        .artifacts
-        .iter()
-        .filter(|artifact| artifact.stack.is_none())
-        .map(|artifact| artifact.path.as_str())
-        .collect();
-    if !files.is_empty() {
-        notes.push(format!(
-            "berth destroy does not delete Kubernetes objects yet: delete what {} created \
-             (`kubectl delete -f`, Ingresses first) before the stacks, or their load balancers \
-             keep the VPC from being deleted",
-            files.join(", ")
-        ));
-    }
 }

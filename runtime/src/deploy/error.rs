@@ -59,11 +59,31 @@ pub enum RuntimeCode {
     ForeignStack,
     /// A template is larger than CloudFormation accepts inline.
     TemplateTooLarge,
+    /// `--kubeconfig` or `--context` cannot be used.
+    Kubeconfig,
+    /// The EKS cluster or a node group is in a state waiting cannot fix.
+    ClusterNotActive,
+    /// The cluster's Kubernetes API does not answer.
+    ClusterUnreachable,
+    /// The cluster refuses berth's credentials or a permission.
+    ClusterAccess,
+    /// A `${berth:…}` placeholder has no value.
+    UnfilledPlaceholder,
+    /// The cluster lacks a controller or API the workloads need.
+    ClusterPrerequisites,
+    /// An apply would take fields another tool owns.
+    ApplyConflict,
+    /// The Kubernetes API refused an object.
+    ApplyFailed,
+    /// A workload's pods cannot start or keep failing.
+    WorkloadFailed,
+    /// The load balancer controller cannot make or delete an Ingress's load balancer.
+    LoadBalancerFailed,
 }
 
 impl RuntimeCode {
     /// Every code.
-    pub const ALL: [Self; 21] = [
+    pub const ALL: [Self; 31] = [
         Self::AwsCredentials,
         Self::AwsCredentialsExpired,
         Self::AwsAccessDenied,
@@ -85,6 +105,16 @@ impl RuntimeCode {
         Self::Interrupted,
         Self::ForeignStack,
         Self::TemplateTooLarge,
+        Self::Kubeconfig,
+        Self::ClusterNotActive,
+        Self::ClusterUnreachable,
+        Self::ClusterAccess,
+        Self::UnfilledPlaceholder,
+        Self::ClusterPrerequisites,
+        Self::ApplyConflict,
+        Self::ApplyFailed,
+        Self::WorkloadFailed,
+        Self::LoadBalancerFailed,
     ];
 
     /// The kebab-case name.
@@ -111,6 +141,16 @@ impl RuntimeCode {
             Self::Interrupted => "interrupted",
             Self::ForeignStack => "foreign-stack",
             Self::TemplateTooLarge => "template-too-large",
+            Self::Kubeconfig => "kubeconfig",
+            Self::ClusterNotActive => "cluster-not-active",
+            Self::ClusterUnreachable => "cluster-unreachable",
+            Self::ClusterAccess => "cluster-access",
+            Self::UnfilledPlaceholder => "unfilled-placeholder",
+            Self::ClusterPrerequisites => "cluster-prerequisites",
+            Self::ApplyConflict => "apply-conflict",
+            Self::ApplyFailed => "apply-failed",
+            Self::WorkloadFailed => "workload-failed",
+            Self::LoadBalancerFailed => "load-balancer-failed",
         }
     }
 
@@ -149,6 +189,18 @@ impl RuntimeCode {
             Self::Interrupted => "Ctrl-C stopped the run",
             Self::ForeignStack => "a stack has this workspace's name but not its tags",
             Self::TemplateTooLarge => "a template is larger than CloudFormation accepts inline",
+            Self::Kubeconfig => "the kubeconfig or context cannot be used",
+            Self::ClusterNotActive => "the EKS cluster or a node group cannot become ACTIVE",
+            Self::ClusterUnreachable => "the cluster's Kubernetes API does not answer",
+            Self::ClusterAccess => "the cluster refuses berth's credentials or a permission",
+            Self::UnfilledPlaceholder => "a manifest placeholder has no value",
+            Self::ClusterPrerequisites => {
+                "the cluster lacks a controller or API the workloads need"
+            }
+            Self::ApplyConflict => "another tool owns fields berth applies",
+            Self::ApplyFailed => "the Kubernetes API refused an object",
+            Self::WorkloadFailed => "a workload's pods cannot start or keep failing",
+            Self::LoadBalancerFailed => "an Ingress's load balancer cannot be made or deleted",
         }
     }
 }
@@ -343,6 +395,9 @@ pub enum DeployError {
         /// The tags expected.
         expected: String,
     },
+    /// The Kubernetes side of an `eks` deploy failed.
+    #[error(transparent)]
+    Kubernetes(#[from] crate::kubernetes::error::KubernetesError),
     /// A template is too large to send inline.
     #[error(
         "the template of `{stack}` is {bytes} bytes; CloudFormation accepts at most 51200 inline"
@@ -382,6 +437,7 @@ impl DeployError {
             Self::Interrupted { .. } => RuntimeCode::Interrupted,
             Self::ForeignStack { .. } => RuntimeCode::ForeignStack,
             Self::TemplateTooLarge { .. } => RuntimeCode::TemplateTooLarge,
+            Self::Kubernetes(error) => error.code(),
         }
     }
 
@@ -391,6 +447,7 @@ impl DeployError {
             Self::StaleBuild { .. } | Self::BuildModified { .. } | Self::BuildUnreadable { .. } => {
                 EXIT_USAGE
             }
+            Self::Kubernetes(error) if error.code() == RuntimeCode::BuildUnreadable => EXIT_USAGE,
             Self::Interrupted { .. } => EXIT_INTERRUPTED,
             _ => EXIT_INVALID,
         }

@@ -6,6 +6,8 @@ use std::sync::Mutex;
 
 use serde::Serialize;
 
+use crate::kubernetes::event::KubernetesEvent;
+
 /// One thing that happened.
 #[derive(Clone, Debug, PartialEq, Eq, Serialize)]
 #[serde(tag = "event", rename_all = "kebab-case")]
@@ -105,6 +107,11 @@ pub enum Event {
         /// The URL.
         url: String,
     },
+    /// A step of the Kubernetes side (on `eks`): the cluster, an object, a rollout.
+    Kubernetes {
+        /// What happened.
+        step: KubernetesEvent,
+    },
 }
 
 impl Event {
@@ -116,6 +123,10 @@ impl Event {
             | Self::StackBusy { stack, .. }
             | Self::Resource { stack, .. }
             | Self::StackFinished { stack, .. } => Some(stack),
+            // A Deployment's rollout keeps one line too, like ECS rollouts do as stacks.
+            Self::Kubernetes {
+                step: KubernetesEvent::Rollout { workload, .. },
+            } => Some(workload),
             _ => None,
         }
     }

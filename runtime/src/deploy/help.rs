@@ -116,6 +116,7 @@ pub fn help(error: &DeployError) -> String {
         DeployError::TemplateTooLarge { .. } => "build with `--cfn-format json` (berth sends \
             JSON templates compacted), or split the workload"
             .to_owned(),
+        DeployError::Kubernetes(error) => error.help(),
     }
 }
 

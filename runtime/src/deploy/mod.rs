@@ -8,21 +8,20 @@
 //! those steps and report [`event::Event`]s to a [`event::Reporter`]; they print nothing and
 //! return a result or one [`error::DeployError`], which the command renders once.
 //!
-//! # Where the Kubernetes side plugs in
+//! # The Kubernetes side
 //!
-//! On `eks`, `manifest.json` lists Kubernetes artifacts with deploy orders above the stacks they
-//! read (their `${berth:KEY}` placeholders are filled from stack outputs named in
-//! `substitutions`). [`plan::Stage::kubernetes`] holds them, per order, beside the stacks of that
-//! order. [`apply`] handles a stage in this order: check the images the stage needs, deploy its
-//! stacks, then **apply its Kubernetes artifacts** (`apply::kubernetes_stage`, which today says
-//! they are not applied yet) — that is the seam: connect to the cluster once the platform stack
-//! (order 0) is done, substitute the outputs, apply, wait for rollouts, and report through the
-//! same reporter. [`destroy`] has the mirror seam (`destroy::kubernetes_before_stacks`): delete the
-//! Kubernetes objects (Ingresses first) before the stacks they depend on.
+//! On `eks`, `manifest.json` lists Kubernetes artifacts with deploy orders above every stack
+//! (their `${berth:KEY}` placeholders are filled from stack outputs named in `substitutions`).
+//! [`cluster`] joins this engine to [`crate::kubernetes`]: [`apply`] deploys the stacks, then
+//! applies the objects (pinned images, filled placeholders), waits until they serve and prunes;
+//! [`preview`] adds the server-side dry-run diff, [`status`] the workloads' replicas and
+//! hostnames, and [`destroy`] deletes the objects (Ingresses first, until their load balancers are
+//! gone) before the stacks. Its events reach the same reporter as the stacks'.
 
 pub mod apply;
 pub mod build;
 pub mod cloudformation;
+pub mod cluster;
 pub mod destroy;
 pub mod error;
 pub mod event;
@@ -55,6 +54,8 @@ pub struct Clients {
     pub ssm: aws_sdk_ssm::Client,
     /// ECR, in every region an image lives in.
     pub ecr: images::EcrClients,
+    /// EKS and what signs the cluster's tokens (on `eks`).
+    pub cluster: cluster::ClusterClients,
 }
 
 impl Clients {
@@ -81,6 +82,7 @@ impl Clients {
                 home_region: aws.region().to_owned(),
                 others,
             },
+            cluster: cluster::ClusterClients::new(aws),
         }
     }
 }
@@ -195,6 +197,8 @@ pub struct Settings {
     /// `destroy`: delete the images of the workspace's own repositories, so the repositories go
     /// with their stack (else a repository that holds images is kept).
     pub delete_images: bool,
+    /// How to reach the EKS cluster, and whether to take fields other managers own.
+    pub cluster: cluster::ClusterSettings,
 }
 
 impl Settings {
@@ -207,6 +211,7 @@ impl Settings {
             holder: lock::holder(command),
             activity: Activity::default(),
             delete_images: false,
+            cluster: cluster::ClusterSettings::default(),
         }
     }
 }

@@ -1,5 +1,6 @@
 //! `berth plan`: what a deploy would change, stack by stack, from CloudFormation's own change
-//! sets (created, described, deleted; nothing deployed changes), with replacements and why.
+//! sets (created, described, deleted; nothing deployed changes), with replacements and why; on
+//! `eks`, each Kubernetes object's create, field-level change (a server-side dry run) or prune.
 
 use std::collections::BTreeMap;
 
@@ -15,6 +16,7 @@ use super::images::{self, Resolution, ResolvedImage};
 use super::plan::{self, Decision};
 use super::stack_step::change_set_name;
 use super::{Clients, Settings};
+use crate::kubernetes::KubernetesPlan;
 
 /// What a deploy would do.
 #[derive(Clone, Debug, Serialize)]
@@ -25,6 +27,9 @@ pub struct PlanOutcome {
     pub images: Vec<ResolvedImage>,
     /// Images to push before the stacks that need them can deploy.
     pub missing_images: Vec<MissingImage>,
+    /// What a deploy would do in the cluster (on `eks`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<KubernetesPlan>,
     /// Things worth knowing.
     pub notes: Vec<String>,
 }
@@ -35,6 +40,10 @@ impl PlanOutcome {
         self.stacks
             .iter()
             .any(|stack| stack.action != PlannedAction::Unchanged)
+            || self
+                .kubernetes
+                .as_ref()
+                .is_some_and(KubernetesPlan::changes)
     }
 
     /// Whether CloudFormation rejected a template.
@@ -143,6 +152,7 @@ pub async fn plan(
             _ => None,
         })
         .collect();
+    let kubernetes = super::cluster::plan(build, clients, settings, &images).await?;
     let mut notes = build.notes.clone();
     for note in &notes {
         reporter.report(Event::Note {
@@ -174,6 +184,7 @@ pub async fn plan(
         stacks,
         images,
         missing_images,
+        kubernetes,
         notes,
     })
 }

@@ -1,6 +1,7 @@
 //! `berth status`: every stack's status and last update, every ECS service's counts, rollout
-//! state and image, the endpoints, the lock's holder, and stacks of this workspace and
-//! environment the build no longer has. Read-only.
+//! state and image (on `eks`, every workload's replicas, restarts and Ingress hostname), the
+//! endpoints, the lock's holder, and stacks of this workspace and environment the build no
+//! longer has. Read-only.
 
 use futures::stream::{self, StreamExt};
 use serde::Serialize;
@@ -8,8 +9,9 @@ use serde::Serialize;
 use super::apply::{EndpointUrl, endpoints};
 use super::build::Build;
 use super::cloudformation::{DeployedStack, observe};
+use super::cluster::{self, KubernetesStatus};
 use super::error::DeployError;
-use super::{Clients, lock, rollout};
+use super::{Clients, Settings, lock, rollout};
 
 /// What is deployed.
 #[derive(Clone, Debug, Serialize)]
@@ -20,6 +22,9 @@ pub struct StatusOutcome {
     pub services: Vec<ServiceRow>,
     /// The public endpoints.
     pub endpoints: Vec<EndpointUrl>,
+    /// The workloads in the cluster (on `eks`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub kubernetes: Option<KubernetesStatus>,
     /// Stacks tagged with this workspace and environment that the build does not have.
     pub others: Vec<StackRow>,
     /// Who holds the deploy lock, when someone does.
@@ -77,8 +82,12 @@ pub struct ServiceRow {
     pub image: String,
 }
 
-/// What is deployed of `build`.
-pub async fn status(build: &Build, clients: &Clients) -> Result<StatusOutcome, DeployError> {
+/// What is deployed of `build` (`settings` say how to reach an `eks` cluster).
+pub async fn status(
+    build: &Build,
+    clients: &Clients,
+    settings: &Settings,
+) -> Result<StatusOutcome, DeployError> {
     let cloudformation = &clients.cloudformation;
     let names: Vec<String> = build
         .manifest
@@ -156,10 +165,22 @@ pub async fn status(build: &Build, clients: &Clients) -> Result<StatusOutcome, D
         None => None,
     };
     let others = others(build, clients).await?;
+    let kubernetes = cluster::status(build, clients, settings).await?;
+    let mut endpoints: Vec<EndpointUrl> = endpoints;
+    for workload in kubernetes.iter().flat_map(|status| &status.workloads) {
+        for url in &workload.urls {
+            endpoints.push(EndpointUrl {
+                workload: workload.workload.clone(),
+                url: url.clone(),
+                load_balancer: workload.hostname.clone().unwrap_or_default(),
+            });
+        }
+    }
     Ok(StatusOutcome {
         stacks,
         services,
         endpoints,
+        kubernetes,
         others,
         lock,
     })

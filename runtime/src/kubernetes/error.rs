@@ -4,6 +4,7 @@
 use std::path::PathBuf;
 
 use super::token::TokenError;
+use crate::deploy::error::RuntimeCode;
 
 /// A prerequisite the cluster lacks, and how to install it.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -218,29 +219,29 @@ pub enum KubernetesError {
 
 impl KubernetesError {
     /// The stable code, as `berth explain` knows it.
-    pub fn code(&self) -> &'static str {
+    pub fn code(&self) -> RuntimeCode {
         match self {
-            Self::Kubeconfig { .. } => "berth::kubeconfig",
+            Self::Kubeconfig { .. } => RuntimeCode::Kubeconfig,
             Self::ClusterNotActive { .. } | Self::NodegroupFailed { .. } => {
-                "berth::cluster-not-active"
+                RuntimeCode::ClusterNotActive
             }
-            Self::Eks { .. } => "berth::aws-error",
-            Self::Unreachable { .. } => "berth::cluster-unreachable",
+            Self::Eks { .. } => RuntimeCode::AwsError,
+            Self::Unreachable { .. } => RuntimeCode::ClusterUnreachable,
             Self::Unauthorized { .. } | Self::Forbidden { .. } | Self::Token(_) => {
-                "berth::cluster-access"
+                RuntimeCode::ClusterAccess
             }
-            Self::Artifact { .. } | Self::Unlabelled { .. } => "berth::build-unreadable",
-            Self::Unfilled { .. } => "berth::unfilled-placeholder",
-            Self::MissingPrerequisites { .. } => "berth::cluster-prerequisites",
-            Self::Conflict { .. } => "berth::apply-conflict",
-            Self::Rejected { .. } | Self::Api { .. } => "berth::apply-failed",
+            Self::Artifact { .. } | Self::Unlabelled { .. } => RuntimeCode::BuildUnreadable,
+            Self::Unfilled { .. } => RuntimeCode::UnfilledPlaceholder,
+            Self::MissingPrerequisites { .. } => RuntimeCode::ClusterPrerequisites,
+            Self::Conflict { .. } => RuntimeCode::ApplyConflict,
+            Self::Rejected { .. } | Self::Api { .. } => RuntimeCode::ApplyFailed,
             Self::ImagePull { .. }
             | Self::CrashLoop { .. }
             | Self::ContainerConfig { .. }
             | Self::SecretNotSynced { .. }
             | Self::Unschedulable { .. }
-            | Self::RolloutStalled { .. } => "berth::workload-failed",
-            Self::LoadBalancerFailed { .. } => "berth::load-balancer-failed",
+            | Self::RolloutStalled { .. } => RuntimeCode::WorkloadFailed,
+            Self::LoadBalancerFailed { .. } => RuntimeCode::LoadBalancerFailed,
         }
     }
 

@@ -290,6 +290,35 @@ impl Session {
         Ok(session)
     }
 
+    /// Checks that the cluster answers and lists what berth owns in it, without checking
+    /// prerequisites or that every kind is served: what `destroy` needs (a kind the cluster no
+    /// longer serves holds nothing of berth's).
+    pub async fn observe(
+        connection: Connection,
+        declared: &Declared,
+        report: Report<'_>,
+    ) -> Result<Self, KubernetesError> {
+        connect::check(&connection, report).await?;
+        let mut wanted: BTreeSet<(String, String)> = declared
+            .objects
+            .iter()
+            .map(|object| (object.api_version.clone(), object.id.kind.clone()))
+            .collect();
+        wanted.extend(declared.kinds.iter().cloned());
+        let (kinds, _) = discover(&connection.client, &wanted).await?;
+        let mut session = Self {
+            connection,
+            kinds,
+            owned: Owned::new(),
+            force: false,
+        };
+        session.owned = session
+            .target()
+            .owned(&declared.kinds, &declared.selector())
+            .await?;
+        Ok(session)
+    }
+
     /// The cluster as an apply target.
     pub fn target(&self) -> Target<'_> {
         Target {
