@@ -332,3 +332,55 @@ fn a_workload_whose_image_cannot_be_pulled_fails_the_deploy_with_the_kubelets_re
     assert!(!left.contains_key("catalog-default--lock"), "{left:?}");
     session.checked_log();
 }
+
+#[test]
+#[ignore = "needs the moto venv: run `bash .ci/test`"]
+fn a_cluster_without_the_controllers_stops_the_deploy_before_anything_is_applied() {
+    let emulator = Emulator::get();
+    let session = emulator.session();
+    let fake = FakeCluster::start(fake_kube::Options {
+        complete: false,
+        ..fake_kube::Options::default()
+    });
+    let workspace = support::example("eks-new-cluster");
+    let path = workspace.path();
+    fake.kubeconfig(path, TEST_TOKEN);
+    let first = berth(&session, path, &["deploy"]);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    aws::push_image(&session, REGION, "catalog/default/search", "0.9.4", "e1");
+    let deployed = berth(&session, path, &["deploy", "--format", "json"]);
+    assert_eq!(deployed.code, 1, "{}", deployed.stderr);
+    let error: Value = serde_json::from_str(&deployed.stdout).expect("the error as JSON");
+    assert_eq!(
+        error["error"]["code"], "berth::cluster-prerequisites",
+        "{error}"
+    );
+    let missing: Vec<&str> = error["error"]["missing"]
+        .as_array()
+        .expect("the missing pieces")
+        .iter()
+        .filter_map(|piece| piece["what"].as_str())
+        .collect();
+    assert_eq!(missing.len(), 3, "{missing:?}");
+    assert!(
+        missing[0].starts_with("the External Secrets Operator"),
+        "{missing:?}"
+    );
+    assert!(missing[1].contains("IngressClass `alb`"), "{missing:?}");
+    assert!(missing[2].contains("v1beta1.metrics.k8s.io"), "{missing:?}");
+    assert!(
+        error["error"]["missing"][2]["install"]
+            .as_str()
+            .is_some_and(|install| install.contains("--addon-name metrics-server")),
+        "{error}"
+    );
+    assert!(
+        fake.requests().iter().all(|request| !request.is_mutating()),
+        "nothing is applied to a cluster that cannot run it"
+    );
+    let explained = run(session
+        .berth(path)
+        .args(["explain", "cluster-prerequisites"]));
+    assert_eq!(explained.code, 0, "{}", explained.stderr);
+    session.checked_log();
+}
