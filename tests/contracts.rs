@@ -1,8 +1,11 @@
 //! Contracts between the code and what ships beside it: every code has a docs section, an
-//! `explain` entry and a fixture; the docs name no unknown code; the committed schema is fresh.
+//! `explain` entry and a fixture; the docs name no unknown code; the committed schema is fresh;
+//! every planted bug in `.ci/planted/` names a test that exists and is listed in docs/testing.md.
 
 use berth::commands::{DIAGNOSTICS_DOC, explanation};
 use berth_compiler::Code;
+use std::path::Path;
+
 use berth_tests::root;
 
 #[test]
@@ -109,6 +112,67 @@ fn the_schema_describes_every_node_of_the_language() {
         assert!(
             text.contains(&format!("\"name\":\"{node}\"")),
             "the schema does not describe `{node}`"
+        );
+    }
+}
+
+/// The text of every `.rs` file under `directory`, recursively.
+fn rust_sources(directory: &Path, sources: &mut String) {
+    for entry in fs_err::read_dir(directory).expect("readable") {
+        let path = entry.expect("readable").path();
+        if path.is_dir() {
+            rust_sources(&path, sources);
+        } else if path.extension().is_some_and(|extension| extension == "rs") {
+            sources.push_str(&fs_err::read_to_string(&path).expect("readable"));
+        }
+    }
+}
+
+#[test]
+fn every_planted_bug_names_an_existing_test_and_is_documented() {
+    let mut sources = String::new();
+    for directory in ["compiler/src", "tests", "runtime/src", "runtime/tests"] {
+        rust_sources(&root().join(directory), &mut sources);
+    }
+    let testing = fs_err::read_to_string(root().join("docs/testing.md")).expect("readable");
+    let mut patches: Vec<_> = fs_err::read_dir(root().join(".ci/planted"))
+        .expect("readable")
+        .map(|entry| entry.expect("readable").path())
+        .filter(|path| {
+            path.extension()
+                .is_some_and(|extension| extension == "patch")
+        })
+        .collect();
+    patches.sort();
+    assert!(patches.len() >= 6, "only {} planted bugs", patches.len());
+    for patch in patches {
+        let content = fs_err::read_to_string(&patch).expect("readable");
+        let header = |key: &str| {
+            content
+                .lines()
+                .find_map(|line| line.strip_prefix(key))
+                .unwrap_or_else(|| panic!("{} has no `{key}` line", patch.display()))
+        };
+        let _ = (header("Behaviour: "), header("Run: "));
+        let test = header("Caught-by: ");
+        let function = test.rsplit("::").next().unwrap_or(test);
+        assert!(
+            sources.contains(&format!("fn {function}()")),
+            "{} names `{test}`, which no test defines",
+            patch.display()
+        );
+        let name = patch
+            .file_stem()
+            .and_then(|stem| stem.to_str())
+            .unwrap_or("");
+        assert!(
+            testing.contains(&format!("| `{name}` |")),
+            "docs/testing.md does not list the planted bug `{name}`"
+        );
+        assert!(
+            content.contains("\ndiff --git a/"),
+            "{} holds no diff",
+            patch.display()
         );
     }
 }
