@@ -1,6 +1,7 @@
 //! Emit's own rules, each named: the deploy order over `depends-on` (a chain and a diamond),
 //! the manifest's placeholders (exactly one stack outputs each: none or two is an error), and no
-//! two artifacts with one path or one stack — all through the real functions.
+//! two artifacts with one path or one stack — all through the real functions; only an eks build
+//! has an eks section in its manifest; an emit error displays its message.
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
@@ -239,4 +240,36 @@ fn assembled_artifacts_are_in_deploy_order_then_by_path() {
         .map(|file| file.path.as_str())
         .collect();
     assert_eq!(paths, ["a.json", "z.json", "b.json"]);
+}
+
+#[test]
+fn only_an_eks_build_describes_a_cluster_in_its_manifest() {
+    let fargate = emit(&workspace(&[("web", &[])]), TemplateFormat::Json).expect("emits");
+    assert!(
+        fargate.manifest.eks.is_none(),
+        "a fargate manifest has an eks section: {:?}",
+        fargate.manifest.eks
+    );
+    let source = "workspace \"shop\" {\n    region \"eu-west-1\"\n    eks { namespace \"shop\"; }\n}\nworker \"web\" {\n    image \"ghcr.io/acme/web:1\"\n}\n";
+    let checked = check(
+        source,
+        &Options {
+            target: Some(Target::Eks),
+            ..Options::default()
+        },
+    );
+    let eks = checked
+        .workspace
+        .unwrap_or_else(|| panic!("invalid: {:#?}", checked.diagnostics));
+    let artifacts = emit(&eks, TemplateFormat::Json).expect("emits");
+    assert!(
+        artifacts.manifest.eks.is_some(),
+        "an eks manifest has no eks section"
+    );
+}
+
+#[test]
+fn an_emit_error_displays_its_message() {
+    let error = berth_compiler::emit::EmitError("two artifacts would be written to `a`".into());
+    assert_eq!(error.to_string(), "two artifacts would be written to `a`");
 }
