@@ -43,7 +43,11 @@ What it does, before the server starts (all in this one process):
      "No export named X found.". (Nothing is really rolled back; all of it is synchronous.)
   4. Adds GET /clusters/<name>/pod-identity-associations (ListPodIdentityAssociations) and
      GET /clusters/<name>/access-entries (ListAccessEntries), fed by the stand-ins.
-  5. Clears moto's lru_caches of the model map, then runs moto.server.main().
+  5. With IAM enforced (POST /moto-api/reset-auth), answers a denied or unsigned request in the
+     service's own error format (moto sent EC2's XML to every service, which the AWS SDKs for
+     JSON and query protocols cannot read): `{"__type": "AccessDeniedException", …}` for JSON
+     services (ECS), `<ErrorResponse><Error>…` for query ones (Elastic Load Balancing).
+  6. Clears moto's lru_caches of the model map, then runs moto.server.main().
 
 Environment: MOTO_ECS_SERVICE_RUNNING=N (moto's own knob) makes services with desiredCount <= N
 report runningCount and rolloutState COMPLETED; set it, or every deployment stays IN_PROGRESS.
@@ -1322,6 +1326,39 @@ def _patch_ssm_parameter_values() -> None:
     Stack.parameter_list = property(parameter_list)
 
 
+def _patch_auth_error_format() -> None:
+    """moto's IAM enforcement raises EC2-shaped XML (<ErrorResponse><Errors><Error>) for every
+    service and call_action returns it as is, so the Rust SDK sees "unhandled error" where AWS
+    sends AccessDenied. Reshape it as the service's protocol does."""
+    import json
+    from moto.core.responses import BaseResponse
+    from werkzeug.exceptions import HTTPException
+
+    orig = BaseResponse._authenticate_and_authorize_normal_action
+
+    def authenticate(self, *args, **kwargs):
+        try:
+            return orig(self, *args, **kwargs)
+        except HTTPException as error:
+            code = getattr(error, "error_type", None)
+            message = getattr(error, "message", "")
+            if code is None:
+                raise
+            if self.headers.get("X-Amz-Target"):
+                # awsJson: AccessDenied is AccessDeniedException (ECS, ECR, CloudWatch Logs…)
+                json_code = "AccessDeniedException" if code == "AccessDenied" else code
+                error.description = json.dumps({"__type": json_code, "message": message})
+            elif getattr(self, "service_name", "") != "ec2":
+                from xml.sax.saxutils import escape
+                error.description = (
+                    "<ErrorResponse><Error><Type>Sender</Type>"
+                    f"<Code>{escape(code)}</Code><Message>{escape(message)}</Message></Error>"
+                    f"<RequestId>{uuid.uuid4()}</RequestId></ErrorResponse>")
+            raise
+
+    BaseResponse._authenticate_and_authorize_normal_action = authenticate
+
+
 def install() -> None:
     parsing.clean_json = _clean_json
     _patch_kms_tags()
@@ -1340,6 +1377,7 @@ def install() -> None:
     _patch_efs_access_point_attributes()
     _patch_security_group_default_egress()
     _add_eks_pod_identity_routes()
+    _patch_auth_error_format()
     for f in (parsing.get_model_list, parsing.get_model_map, parsing.get_name_type_map):
         f.cache_clear()
     missing = [c.CFN_TYPE for c in (EksCluster, EksNodegroup, EksAddon, EksPodIdentityAssociation,
