@@ -36,10 +36,10 @@ pub enum Command {
         after_help = "Examples:\n  berth fmt\n  berth fmt shop.kdl --check\n  berth fmt shop.kdl --stdout"
     )]
     Fmt(FmtArgs),
-    /// Turn what already runs (an ECS task definition or a Compose file) into a workspace file
+    /// Turn what already runs (ECS services, a task definition or a Compose file) into a workspace file
     #[command(
         subcommand,
-        after_help = "Examples:\n  berth import task-definition web.json > berth.kdl\n  aws ecs describe-task-definition --task-definition web | berth import task-definition - --out berth.kdl\n  berth import compose docker-compose.yml --profile debug --out berth.kdl\n\nWhat cannot be carried over becomes a `//` note beside the workload. Exit codes: 0 imported (the file checks clean), 1 the input cannot be imported or the file does not check clean, 2 usage or I/O error."
+        after_help = "Examples:\n  berth import ecs --cluster shop-prod --out berth.kdl\n  berth import task-definition web.json > berth.kdl\n  aws ecs describe-task-definition --task-definition web | berth import task-definition - --out berth.kdl\n  berth import compose docker-compose.yml --profile debug --out berth.kdl\n\nWhat cannot be carried over becomes a `//` note beside the workload. Exit codes: 0 imported (the file checks clean), 1 the input cannot be imported or the file does not check clean, 2 usage or I/O error."
     )]
     Import(ImportSource),
     /// Report how a workspace on ECS or Fargate maps onto EKS, per workload and setting
@@ -246,6 +246,11 @@ pub enum ToTarget {
 /// What `berth import` reads.
 #[derive(Debug, Subcommand)]
 pub enum ImportSource {
+    /// The live services of an ECS cluster, read with your AWS credentials (nothing is changed)
+    #[command(
+        after_help = "Examples:\n  berth import ecs --cluster shop-prod --out berth.kdl\n  berth import ecs --cluster shop-prod --service web --service api --region eu-west-1\n\nReads ecs:ListServices, DescribeServices and DescribeTaskDefinition, and elasticloadbalancing:Describe* for the services' target groups; honours AWS_PROFILE and AWS_ENDPOINT_URL."
+    )]
+    Ecs(EcsArgs),
     /// An ECS task definition: `aws ecs describe-task-definition` output or a registered task definition's JSON
     #[command(
         after_help = "Examples:\n  berth import task-definition web.json\n  aws ecs describe-task-definition --task-definition web:42 --include TAGS > web.json && berth import task-definition web.json --out berth.kdl"
@@ -283,6 +288,20 @@ pub struct ImportOutputArgs {
 pub struct TaskDefinitionArgs {
     /// The task definition JSON file (`-` for standard input)
     pub file: PathBuf,
+    /// Where and how to write.
+    #[command(flatten)]
+    pub output: ImportOutputArgs,
+}
+
+/// Flags of `berth import ecs`.
+#[derive(Debug, Args)]
+pub struct EcsArgs {
+    /// The cluster's name (or ARN)
+    #[arg(long)]
+    pub cluster: String,
+    /// Import only this service; repeatable (default: every service of the cluster)
+    #[arg(long = "service", value_name = "NAME")]
+    pub services: Vec<String>,
     /// Where and how to write.
     #[command(flatten)]
     pub output: ImportOutputArgs,

@@ -8,6 +8,7 @@
 //! - [`aws`]: AWS access (credentials, region, endpoint, retries) and its errors, for every
 //!   command that talks to AWS.
 //! - [`deploy`]: the deploy engine behind `plan`, `deploy`, `status` and `destroy`.
+//! - [`ecs_import`]: reading an ECS cluster's services and load balancer routes for `import ecs`.
 //! - [`stdio`]: standard output and error, where a closed pipe ends output quietly.
 //! - [`kubernetes`]: the cluster side of an `eks` deploy (connect, apply, wait, prune).
 
@@ -15,6 +16,7 @@ pub mod aws;
 pub mod cli;
 pub mod commands;
 pub mod deploy;
+pub mod ecs_import;
 pub mod kubernetes;
 pub mod output;
 pub mod report;

@@ -1,13 +1,15 @@
-//! `berth import`: read a task definition or a Compose file (and the files it refers to), let
-//! the compiler's importer turn it into a workspace, then print it or write it without ever
-//! replacing a file silently.
+//! `berth import`: read live ECS services (through [`crate::ecs_import`]), a task definition or a
+//! Compose file (and the files it refers to), let the compiler's importer turn it into a
+//! workspace, then print it or write it without ever replacing a file silently.
 
 use std::io::Read as _;
 use std::path::Path;
 
 use berth_compiler::import::{self, ComposeFiles, ImportError, ImportOptions, Imported};
 
-use crate::cli::{ComposeArgs, ImportOutputArgs, ImportSource, TaskDefinitionArgs};
+use crate::aws::{Aws, AwsErrorKind};
+use crate::cli::{ComposeArgs, EcsArgs, ImportOutputArgs, ImportSource, TaskDefinitionArgs};
+use crate::ecs_import::{self, ReadError};
 use crate::report::{Style, render_human};
 use crate::stdio;
 use crate::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
@@ -15,8 +17,105 @@ use crate::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 /// Runs one import.
 pub fn run(source: &ImportSource) -> u8 {
     match source {
+        ImportSource::Ecs(args) => ecs(args),
         ImportSource::TaskDefinition(args) => task_definition(args),
         ImportSource::Compose(args) => compose(args),
+    }
+}
+
+/// Reads the cluster's services from AWS (on a runtime only this command starts), then imports
+/// them like any other source.
+fn ecs(args: &EcsArgs) -> u8 {
+    let options = options(&args.output, Vec::new());
+    if let Some(path) = args.output.out.as_ref().filter(|path| path.exists())
+        && !args.output.force
+    {
+        // Said before reading AWS, so a long read does not end in this.
+        stdio::eprintln(&format!(
+            "error: {} already exists; berth never replaces a file silently (pass --force to replace it, or choose another --out)",
+            path.display()
+        ));
+        return EXIT_USAGE;
+    }
+    let runtime = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(runtime) => runtime,
+        Err(error) => {
+            stdio::eprintln(&format!("error: cannot start the async runtime: {error}"));
+            return EXIT_USAGE;
+        }
+    };
+    let read = runtime.block_on(async {
+        let region = match &options.region {
+            Some(region) => Some(region.clone()),
+            None => aws_config::meta::region::RegionProviderChain::default_provider()
+                .region()
+                .await
+                .map(|region| region.to_string()),
+        };
+        let aws = Aws::connect(&region?).await;
+        Some(ecs_import::read_cluster(aws.config(), &args.cluster, &args.services).await)
+    });
+    let read = match read {
+        Some(Ok(read)) => read,
+        None => {
+            stdio::eprintln(
+                "error: no AWS region\n  help: pass --region, or set AWS_REGION or a region in your AWS profile",
+            );
+            return EXIT_USAGE;
+        }
+        Some(Err(error)) => {
+            stdio::eprintln(&format!(
+                "error: cannot read cluster `{}`: {error}\n  help: {}",
+                args.cluster,
+                read_help(&error, &args.cluster)
+            ));
+            return EXIT_INVALID;
+        }
+    };
+    for denied in &read.denied {
+        stdio::eprintln(&format!(
+            "warning: {denied}\n  help: the services behind its load balancers are imported without their routes (a note beside each says so); grant `{}` and import again for them",
+            ecs_import::iam_action(denied.operation)
+        ));
+    }
+    let origin = format!("cluster `{}`", args.cluster);
+    finish(
+        import::ecs_services(&read.cluster, &options),
+        "",
+        &origin,
+        &args.output,
+    )
+}
+
+/// What to do after the cluster could not be read.
+fn read_help(error: &ReadError, cluster: &str) -> String {
+    let aws = match error {
+        ReadError::Aws(aws) => aws,
+        ReadError::MissingService { cluster, .. } => {
+            return format!(
+                "`aws ecs list-services --cluster {cluster}` lists its services; name them as it prints them (without the ARN prefix)"
+            );
+        }
+        ReadError::Unreadable { .. } => {
+            return "run the command again; if it persists, report it with the output of the same `aws ecs` call".to_owned();
+        }
+    };
+    match aws.kind {
+        AwsErrorKind::NoCredentials => "configure credentials: `aws configure`, `aws sso login --profile NAME` with `AWS_PROFILE=NAME`, or AWS_ACCESS_KEY_ID and AWS_SECRET_ACCESS_KEY; `aws sts get-caller-identity` shows what berth will use".to_owned(),
+        AwsErrorKind::ExpiredCredentials => "refresh the credentials (`aws sso login`, or a new session token), then import again".to_owned(),
+        AwsErrorKind::AccessDenied => format!(
+            "grant the identity `aws sts get-caller-identity` shows `{}` (docs/migration.md lists every read-only permission `import ecs` uses), then import again",
+            ecs_import::iam_action(aws.operation)
+        ),
+        AwsErrorKind::Throttled => "AWS throttled every retry; wait a minute and import again, or raise AWS_MAX_ATTEMPTS".to_owned(),
+        AwsErrorKind::Unreachable => "check the network, the region, and AWS_ENDPOINT_URL if it is set; then import again".to_owned(),
+        AwsErrorKind::Service if aws.code.as_deref() == Some("ClusterNotFoundException") => format!(
+            "`aws ecs list-clusters` lists the clusters of the region; pass --region if `{cluster}` is in another one"
+        ),
+        AwsErrorKind::Service => "read AWS's message above; fix what it names and import again".to_owned(),
     }
 }
 

@@ -36,8 +36,13 @@ pub fn load_balancers(
             continue;
         };
         let Some(group) = input.target_groups.iter().find(|group| group.arn == arn) else {
+            let why = input
+                .unread_target_groups
+                .get(&arn)
+                .map(|why| format!(" ({why})"))
+                .unwrap_or_default();
             workload.notes.push(format!(
-                "target group `{arn}` could not be read, so port {port_number} stays private: add `public #true` and its `path` if the load balancer should reach it"
+                "target group `{arn}` could not be read{why}, so port {port_number} stays private: add `public #true` and its `path` if the load balancer should reach it"
             ));
             continue;
         };

@@ -1,6 +1,8 @@
 //! What the runtime reads from AWS for `berth import ecs`: services and task definitions as the
 //! ECS API's own JSON, and the load balancing around them as plain data.
 
+use std::collections::BTreeMap;
+
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
@@ -29,6 +31,10 @@ pub struct EcsService {
     /// The target groups of its `loadBalancers`, with the rules that route to them.
     #[serde(default)]
     pub target_groups: Vec<TargetGroup>,
+    /// Target groups of its `loadBalancers` the runtime could not read, with why (a denied
+    /// permission), for the note beside the workload.
+    #[serde(default)]
+    pub unread_target_groups: BTreeMap<String, String>,
 }
 
 /// A load balancer target group a service registers its tasks in.
