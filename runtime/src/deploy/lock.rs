@@ -139,9 +139,20 @@ impl Lock {
         &self.stack
     }
 
-    /// Gives the lock back (starts deleting the lock stack).
+    /// Gives the lock back (starts deleting the lock stack). A failure is also reported as a
+    /// note with the command that removes the lock, since the run's own failure, when it has
+    /// one, is the error the command shows.
     pub async fn release(self, client: &Client, reporter: &dyn Reporter) -> Result<(), AwsError> {
-        super::cloudformation::execute::delete(client, &self.stack).await?;
+        if let Err(error) = super::cloudformation::execute::delete(client, &self.stack).await {
+            reporter.report(Event::Note {
+                message: format!(
+                    "could not give the deploy lock back ({error}); remove it with `aws \
+                     cloudformation delete-stack --stack-name {}`",
+                    self.stack
+                ),
+            });
+            return Err(error);
+        }
         reporter.report(Event::LockReleased { stack: self.stack });
         Ok(())
     }
