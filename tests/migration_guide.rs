@@ -72,7 +72,12 @@ fn section_four_leaves_nothing_that_does_not_map() {
         source.contains(written),
         "fargate-shop's api replicas changed"
     );
-    let indented: String = change.lines().map(|line| format!("    {line}\n")).collect();
+    let indented = change.lines().fold(String::new(), |mut text, line| {
+        text.push_str("    ");
+        text.push_str(line);
+        text.push('\n');
+        text
+    });
     let adjusted = source.replace(written, &indented);
     let after = report(&adjusted, &options, Target::Fargate, Target::Eks).expect("still valid");
     assert_eq!(after.summary.unsupported, 0, "{:#?}", after.summary);
