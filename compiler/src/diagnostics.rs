@@ -66,6 +66,8 @@ macro_rules! codes {
 codes! {
     /// the file is not valid KDL 2.0
     Syntax = "syntax", Error;
+    /// blocks are nested deeper than berth reads
+    NestingTooDeep = "nesting-too-deep", Error;
     /// a node name is not part of the language at this position
     UnknownNode = "unknown-node", Error;
     /// a property is not accepted by this node

@@ -1,10 +1,15 @@
 //! `berth fmt`: the canonical layout of a workspace file — four-space indentation by block
-//! depth, no trailing white space, at most one blank line in a row, one final newline.
+//! depth, no trailing white space, at most one blank line in a row, `\n` line breaks, one final
+//! newline.
 //!
 //! It re-indents rather than re-printing the document, so every comment, quote style and line
 //! break the author chose is kept (the `kdl` crate's own autoformat drops trailing comments).
+//! It never changes a value: lines inside multi-line strings are kept byte for byte (their
+//! trailing white space is part of the value), and every KDL line break (`\r\n`, `\r`, `\n`,
+//! and the Unicode ones) becomes `\n`, which multi-line strings read as the same value.
 
 use crate::diagnostics::Diagnostic;
+use crate::lexical::{Scanner, State, lines};
 use crate::syntax::parse;
 
 /// Formats `source`, keeping its comments; fails only on syntax errors.
@@ -13,17 +18,29 @@ pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
     let mut scanner = Scanner::default();
     let mut output = String::with_capacity(source.len());
     let mut blank_run = 0;
-    for line in source.lines() {
+    for (_, line, _) in lines(source) {
         let verbatim = scanner.state != State::Code;
         let depth_before = scanner.depth;
-        scanner.scan(line);
+        scanner.scan_line(line, |_| {});
+        // The rest of a line that ends inside a multi-line string is part of the string.
+        let ends_in_text = matches!(
+            scanner.state,
+            State::String {
+                multiline: true,
+                ..
+            }
+        );
         if verbatim {
-            output.push_str(line.trim_end_matches([' ', '\t', '\r']));
+            output.push_str(if ends_in_text { line } else { line.trim_end() });
             output.push('\n');
             blank_run = 0;
             continue;
         }
-        let content = line.trim();
+        let content = if ends_in_text {
+            line.trim_start()
+        } else {
+            line.trim()
+        };
         if content.is_empty() {
             blank_run += 1;
             if blank_run == 1 && !output.is_empty() {
@@ -37,7 +54,9 @@ pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
         } else {
             depth_before
         };
-        output.push_str(&"    ".repeat(indent));
+        for _ in 0..indent {
+            output.push_str("    ");
+        }
         output.push_str(content);
         output.push('\n');
     }
@@ -45,114 +64,6 @@ pub fn format(source: &str) -> Result<String, Vec<Diagnostic>> {
         output.pop();
     }
     Ok(output)
-}
-
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
-enum State {
-    #[default]
-    Code,
-    /// Inside `/* … */`, nested this deep.
-    BlockComment(usize),
-    /// Inside a `"""` string; with `hashes` for raw `#"""`.
-    MultilineString { hashes: usize },
-}
-
-/// Tracks block depth and whether a line starts inside a comment or a multi-line string.
-#[derive(Default)]
-struct Scanner {
-    state: State,
-    depth: usize,
-}
-
-impl Scanner {
-    fn scan(&mut self, line: &str) {
-        let bytes = line.as_bytes();
-        let mut index = 0;
-        while index < bytes.len() {
-            match self.state {
-                State::BlockComment(level) => {
-                    if line[index..].starts_with("*/") {
-                        self.state = if level == 1 {
-                            State::Code
-                        } else {
-                            State::BlockComment(level - 1)
-                        };
-                        index += 2;
-                    } else if line[index..].starts_with("/*") {
-                        self.state = State::BlockComment(level + 1);
-                        index += 2;
-                    } else {
-                        index = next_char(line, index);
-                    }
-                }
-                State::MultilineString { hashes } => {
-                    let closing = format!("\"\"\"{}", "#".repeat(hashes));
-                    if hashes == 0 && bytes[index] == b'\\' {
-                        index = next_char(line, next_char(line, index));
-                    } else if line[index..].starts_with(&closing) {
-                        self.state = State::Code;
-                        index += closing.len();
-                    } else {
-                        index = next_char(line, index);
-                    }
-                }
-                State::Code => index = self.scan_code(line, index),
-            }
-        }
-    }
-
-    /// Scans one token of code at `index`; returns where the next token starts.
-    fn scan_code(&mut self, line: &str, index: usize) -> usize {
-        let rest = &line[index..];
-        let hashes = rest.bytes().take_while(|byte| *byte == b'#').count();
-        let after_hashes = &rest[hashes..];
-        if rest.starts_with("//") {
-            return line.len();
-        }
-        if rest.starts_with("/*") {
-            self.state = State::BlockComment(1);
-            return index + 2;
-        }
-        if after_hashes.starts_with("\"\"\"") {
-            self.state = State::MultilineString { hashes };
-            return index + hashes + 3;
-        }
-        if let Some(body) = after_hashes.strip_prefix('"') {
-            return index + hashes + 1 + string_length(body, hashes);
-        }
-        match rest.as_bytes().first() {
-            Some(b'{') => self.depth += 1,
-            Some(b'}') => self.depth = self.depth.saturating_sub(1),
-            _ => {}
-        }
-        index + rest.chars().next().map_or(1, char::len_utf8)
-    }
-}
-
-/// The length of a single-line string body up to and including its closing quote (and hashes).
-fn string_length(body: &str, hashes: usize) -> usize {
-    let closing = format!("\"{}", "#".repeat(hashes));
-    let bytes = body.as_bytes();
-    let mut index = 0;
-    while index < bytes.len() {
-        if hashes == 0 && bytes[index] == b'\\' {
-            index = next_char(body, next_char(body, index));
-            continue;
-        }
-        if body[index..].starts_with(&closing) {
-            return index + closing.len();
-        }
-        index = next_char(body, index);
-    }
-    body.len()
-}
-
-/// The byte index of the character after the one at `index` (clamped to the end).
-fn next_char(text: &str, index: usize) -> usize {
-    text.get(index..)
-        .and_then(|rest| rest.chars().next())
-        .map_or(text.len(), |character| index + character.len_utf8())
-        .min(text.len())
 }
 
 #[cfg(test)]
@@ -177,6 +88,20 @@ mod tests {
         assert_eq!(
             format(source).unwrap_or_default(),
             "service \"s\" {\n    /* outer /* inner */ still a comment {\n*/\n    image \"x\"\n}\nworker \"w\" {\n    image \"y\"\n}\n"
+        );
+    }
+
+    #[test]
+    fn keeps_values_in_multiline_strings_and_every_line_break() {
+        let source = "a {\n  b \"\"\"\n  hello   \n  \"\"\"  \n}\n";
+        assert_eq!(
+            format(source).unwrap_or_default(),
+            "a {\n    b \"\"\"\n  hello   \n  \"\"\"\n}\n"
+        );
+        let source = "// c\r\rnode \"a\"\r\nb\u{2028}c\n";
+        assert_eq!(
+            format(source).unwrap_or_default(),
+            "// c\n\nnode \"a\"\nb\nc\n"
         );
     }
 

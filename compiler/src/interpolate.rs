@@ -3,9 +3,9 @@
 //! Simple names are checked first, so that every unknown name is reported with a label on the
 //! expression inside the string; whatever else handlebars rejects becomes `template-syntax`.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap, VecDeque};
 
-use handlebars::{Handlebars, RenderErrorReason};
+use handlebars::{Context, Handlebars, RenderErrorReason};
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::source::Span;
@@ -15,7 +15,9 @@ use crate::suggest::did_you_mean;
 pub struct Interpolator {
     registry: Handlebars<'static>,
     values: BTreeMap<String, String>,
-    data: serde_json::Value,
+    /// The values as handlebars data, converted once: converting per string would make the
+    /// cost of every string grow with the number of variables.
+    context: Option<Context>,
 }
 
 /// One `{{…}}` expression found in a string: its byte range in the string and its inner text.
@@ -41,7 +43,7 @@ impl Interpolator {
         Self {
             registry,
             values,
-            data,
+            context: Context::wraps(data).ok(),
         }
     }
 
@@ -52,23 +54,25 @@ impl Interpolator {
         }
         let raw = source.get(span.offset..span.end()).unwrap_or_default();
         let expressions = find_expressions(text);
+        let mut places = Places::new(raw, span);
         let mut problems = Vec::new();
-        for (index, expression) in expressions.iter().enumerate() {
-            let place = locate(raw, text, &expressions, index, span);
+        for expression in &expressions {
             let name = expression.inner.trim();
+            let written = &text[expression.start..expression.end];
+            let mut place = || places.of(written, expression.closed);
             if !expression.closed {
                 problems.push(
                     Diagnostic::new(
                         Code::TemplateSyntax,
                         "an expression is not closed with `}}`",
-                        place,
+                        place(),
                         "opened here",
                     )
                     .with_help(format!("write `{{{{{}}}}}`", name.trim_end_matches('}'))),
                 );
             } else if !is_simple_name(name) {
                 problems.push(
-                    Diagnostic::new(Code::TemplateSyntax, format!("`{{{{{}}}}}` is not a variable expression", expression.inner), place, "not a variable")
+                    Diagnostic::new(Code::TemplateSyntax, format!("`{{{{{}}}}}` is not a variable expression", expression.inner), place(), "not a variable")
                         .with_help("expressions are `{{name}}`, where the name comes from `vars`, `--var` or the built-ins `workspace`, `env`, `region`, `target`"),
                 );
             } else if !self.values.contains_key(name) {
@@ -84,7 +88,7 @@ impl Interpolator {
                     Diagnostic::new(
                         Code::UnknownVariable,
                         format!("unknown variable `{name}`"),
-                        place,
+                        place(),
                         "not defined",
                     )
                     .with_help(help),
@@ -94,8 +98,11 @@ impl Interpolator {
         if !problems.is_empty() {
             return Err(problems);
         }
+        let Some(context) = &self.context else {
+            return Ok(text.to_owned());
+        };
         self.registry
-            .render_template(text, &self.data)
+            .render_template_with_context(text, context)
             .map_err(|error| {
                 let (code, message) = match error.reason() {
                     RenderErrorReason::MissingVariable(Some(path)) => {
@@ -106,9 +113,9 @@ impl Interpolator {
                         "this string is not a valid template".to_owned(),
                     ),
                 };
-                let place = expressions
-                    .first()
-                    .map_or(span, |_| locate(raw, text, &expressions, 0, span));
+                let place = expressions.first().map_or(span, |first| {
+                    Places::new(raw, span).of(&text[first.start..first.end], first.closed)
+                });
                 vec![
                     Diagnostic::new(code, message, place, "in this expression").with_help(
                         "expressions are `{{name}}` with a name from `vars`, `--var` or the \
@@ -158,18 +165,50 @@ fn is_simple_name(name: &str) -> bool {
         && characters.all(|character| character.is_ascii_alphanumeric() || "_-".contains(character))
 }
 
-/// The source span of expression `index`: found in the raw source text of the value when it is
-/// written there literally, otherwise the whole value.
-fn locate(raw: &str, text: &str, expressions: &[Expression<'_>], index: usize, span: Span) -> Span {
-    let expression = &expressions[index];
-    let needle = &text[expression.start..expression.end];
-    let earlier = expressions[..index]
-        .iter()
-        .filter(|other| &text[other.start..other.end] == needle)
-        .count();
-    raw.match_indices(needle)
-        .nth(earlier)
-        .map_or(span, |(offset, _)| span.slice(offset, needle.len()))
+/// Where each expression of one string value was written, found in one pass over the raw
+/// source text of the value: the `n`th expression `{{x}}` is the `n`th `{{x}}` written there.
+/// An expression that is not written literally (it came from an escape) points at the whole
+/// value.
+struct Places<'a> {
+    span: Span,
+    raw: &'a str,
+    /// Offsets in `raw` of the expressions not yet claimed, by their text; built on first use.
+    written: Option<HashMap<&'a str, VecDeque<usize>>>,
+}
+
+impl<'a> Places<'a> {
+    fn new(raw: &'a str, span: Span) -> Self {
+        Self {
+            span,
+            raw,
+            written: None,
+        }
+    }
+
+    /// The span of the next expression written as `needle`. An unclosed expression is always
+    /// the last of its string, so it is looked for from the end.
+    fn of(&mut self, needle: &str, closed: bool) -> Span {
+        let raw = self.raw;
+        if !closed {
+            return raw
+                .rfind(needle)
+                .map_or(self.span, |offset| self.span.slice(offset, needle.len()));
+        }
+        let written = self.written.get_or_insert_with(|| {
+            let mut written: HashMap<&str, VecDeque<usize>> = HashMap::new();
+            for expression in find_expressions(raw) {
+                written
+                    .entry(&raw[expression.start..expression.end])
+                    .or_default()
+                    .push_back(expression.start);
+            }
+            written
+        });
+        written
+            .get_mut(needle)
+            .and_then(VecDeque::pop_front)
+            .map_or(self.span, |offset| self.span.slice(offset, needle.len()))
+    }
 }
 
 #[cfg(test)]

@@ -23,6 +23,7 @@ mod format;
 pub mod import;
 pub mod instance_types;
 mod interpolate;
+mod lexical;
 pub mod lower;
 pub mod manifest;
 pub mod model;

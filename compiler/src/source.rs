@@ -72,22 +72,72 @@ pub struct LineColumn {
     pub column: usize,
 }
 
-/// Maps byte offsets in one source text to lines and columns.
+/// Bytes per block of the character-count index: a column costs at most one block's scan.
+const BLOCK: usize = 1024;
+
+/// Line starts and character counts of one source text, built once in one pass, so that every
+/// position lookup afterwards costs a binary search and at most one short scan, whatever the
+/// size of the file or the length of its lines.
+///
+/// Lines end at `\n`, `\r\n` or a lone `\r`, as miette and editors count them.
 pub struct LineIndex<'a> {
     source: &'a str,
+    /// Byte offset of the first byte of every line; the first is 0.
     line_starts: Vec<usize>,
+    /// Characters before each [`BLOCK`]-byte block.
+    characters_before_block: Vec<usize>,
 }
 
 impl<'a> LineIndex<'a> {
-    /// Indexes the line starts of `source`.
+    /// Indexes the line starts and character counts of `source`.
     pub fn new(source: &'a str) -> Self {
-        let line_starts = std::iter::once(0)
-            .chain(source.match_indices('\n').map(|(index, _)| index + 1))
-            .collect();
+        let bytes = source.as_bytes();
+        let mut line_starts = vec![0];
+        for (index, byte) in bytes.iter().enumerate() {
+            let ends_line =
+                *byte == b'\n' || (*byte == b'\r' && bytes.get(index + 1) != Some(&b'\n'));
+            if ends_line {
+                line_starts.push(index + 1);
+            }
+        }
+        let mut characters_before_block = Vec::with_capacity(bytes.len() / BLOCK + 1);
+        let mut characters = 0;
+        for block in bytes.chunks(BLOCK) {
+            characters_before_block.push(characters);
+            characters += block
+                .iter()
+                .filter(|byte| is_character_start(**byte))
+                .count();
+        }
+        characters_before_block.push(characters);
         Self {
             source,
             line_starts,
+            characters_before_block,
         }
+    }
+
+    /// The source text.
+    pub const fn source(&self) -> &'a str {
+        self.source
+    }
+
+    /// How many lines the source has (an empty source has one, empty, line).
+    pub fn line_count(&self) -> usize {
+        self.line_starts.len()
+    }
+
+    /// The 0-based line holding byte `offset` (the last line for offsets past the end).
+    pub fn line_of(&self, offset: usize) -> usize {
+        self.line_starts.partition_point(|start| *start <= offset) - 1
+    }
+
+    /// The byte offset where 0-based `line` starts (the end of the source past the last line).
+    pub fn line_start(&self, line: usize) -> usize {
+        self.line_starts
+            .get(line)
+            .copied()
+            .unwrap_or(self.source.len())
     }
 
     /// The line and column of `offset`; offsets past the end land on the last position.
@@ -96,10 +146,110 @@ impl<'a> LineIndex<'a> {
         while !self.source.is_char_boundary(offset) {
             offset -= 1;
         }
-        let line = self.line_starts.partition_point(|start| *start <= offset);
-        let line_start = self.line_starts[line.saturating_sub(1)];
-        let column = self.source[line_start..offset].chars().count() + 1;
-        LineColumn { line, column }
+        // Inside a `\r\n` is the end of its line.
+        if offset > 0
+            && self.source.as_bytes().get(offset) == Some(&b'\n')
+            && self.source.as_bytes()[offset - 1] == b'\r'
+        {
+            offset -= 1;
+        }
+        let line = self.line_of(offset);
+        let column =
+            self.characters_before(offset) - self.characters_before(self.line_starts[line]);
+        LineColumn {
+            line: line + 1,
+            column: column + 1,
+        }
+    }
+
+    /// How many characters start before byte `offset`.
+    fn characters_before(&self, offset: usize) -> usize {
+        let block = offset / BLOCK;
+        let start = block * BLOCK;
+        self.characters_before_block[block]
+            + self.source.as_bytes()[start..offset]
+                .iter()
+                .filter(|byte| is_character_start(**byte))
+                .count()
+    }
+}
+
+/// Whether `byte` starts a UTF-8 character (is not a continuation byte).
+const fn is_character_start(byte: u8) -> bool {
+    byte & 0xC0 != 0x80
+}
+
+/// A named source with its [`LineIndex`], for miette's renderer: each snippet is read from a
+/// few lines around its span instead of from the start of the file, so rendering `n`
+/// diagnostics costs `O(n)` rather than `O(n × file)`.
+pub struct IndexedSource<'a> {
+    name: &'a str,
+    index: LineIndex<'a>,
+}
+
+impl<'a> IndexedSource<'a> {
+    /// Indexes `source`, reported as `name`.
+    pub fn new(name: &'a str, source: &'a str) -> Self {
+        Self {
+            name,
+            index: LineIndex::new(source),
+        }
+    }
+
+    /// The line index.
+    pub const fn index(&self) -> &LineIndex<'a> {
+        &self.index
+    }
+}
+
+impl fmt::Debug for IndexedSource<'_> {
+    fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
+        formatter
+            .debug_struct("IndexedSource")
+            .field("name", &self.name)
+            .field("lines", &self.index.line_count())
+            .finish_non_exhaustive()
+    }
+}
+
+impl miette::SourceCode for IndexedSource<'_> {
+    fn read_span<'b>(
+        &'b self,
+        span: &miette::SourceSpan,
+        context_lines_before: usize,
+        context_lines_after: usize,
+    ) -> Result<Box<dyn miette::SpanContents<'b> + 'b>, miette::MietteError> {
+        // miette's own reader for text, run from the first line it will show rather than from
+        // the start of the file; positions are shifted back afterwards.
+        let first_line = self
+            .index
+            .line_of(span.offset())
+            .saturating_sub(context_lines_before);
+        let window_start = self.index.line_start(first_line);
+        let window = &self.index.source().as_bytes()[window_start..];
+        let shifted = miette::SourceSpan::new((span.offset() - window_start).into(), span.len());
+        let inner = <[u8] as miette::SourceCode>::read_span(
+            window,
+            &shifted,
+            context_lines_before,
+            context_lines_after,
+        )?;
+        let contents = miette::MietteSpanContents::new_named(
+            self.name.to_owned(),
+            inner.data(),
+            miette::SourceSpan::new(
+                (inner.span().offset() + window_start).into(),
+                inner.span().len(),
+            ),
+            inner.line() + first_line,
+            inner.column(),
+            // The lines this snippet covers, as miette documents it. (Its reader for text counts
+            // from the start of the file, which makes far-apart labels merge into one snippet
+            // of every line between them.)
+            inner.line_count().saturating_sub(inner.line()),
+        )
+        .with_language("kdl");
+        Ok(Box::new(contents))
     }
 }
 
@@ -115,5 +265,17 @@ mod tests {
         assert_eq!(index.locate(5), LineColumn { line: 2, column: 2 });
         assert_eq!(index.locate(4), LineColumn { line: 2, column: 1 });
         assert_eq!(index.locate(999), LineColumn { line: 3, column: 1 });
+    }
+
+    #[test]
+    fn counts_every_line_break_and_long_lines() {
+        let index = LineIndex::new("a\r\nb\rc\n");
+        assert_eq!(index.locate(3), LineColumn { line: 2, column: 1 });
+        assert_eq!(index.locate(5), LineColumn { line: 3, column: 1 });
+        assert_eq!(index.line_count(), 4);
+        let long = format!("{}é{}", "x".repeat(3000), "y".repeat(3000));
+        let index = LineIndex::new(&long);
+        assert_eq!(index.locate(3002).column, 3002);
+        assert_eq!(index.locate(5000).column, 5000);
     }
 }

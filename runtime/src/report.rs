@@ -5,8 +5,15 @@ use std::fmt::{self, Write as _};
 
 use berth_compiler::diagnostics::{Diagnostic, to_json};
 use berth_compiler::portability::{Mapping, Report};
+use berth_compiler::source::{IndexedSource, LineIndex, Span};
 use berth_compiler::{CheckedEnvironments, Severity};
-use miette::{GraphicalReportHandler, GraphicalTheme, NamedSource};
+use miette::{GraphicalReportHandler, GraphicalTheme};
+
+/// The most source text one snippet may show, in bytes. miette cannot draw a label past
+/// column 65,535 (it panics), and a snippet of a megabyte-long line repeated for every
+/// diagnostic on it would make the report quadratic in size; such labels are reported by
+/// position instead.
+const SNIPPET_LIMIT: usize = 8 * 1024;
 
 /// How to draw human output.
 #[derive(Clone, Copy, Debug)]
@@ -35,10 +42,11 @@ impl Style {
     }
 }
 
-/// A diagnostic with the named source it points into.
+/// A diagnostic with the named source it points into; without a source, it renders with no
+/// snippet.
 struct WithSource<'a> {
     diagnostic: &'a Diagnostic,
-    source: &'a NamedSource<String>,
+    source: Option<&'a IndexedSource<'a>>,
 }
 
 impl fmt::Debug for WithSource<'_> {
@@ -80,16 +88,17 @@ impl miette::Diagnostic for WithSource<'_> {
         miette::Diagnostic::help(self.diagnostic)
     }
     fn labels(&self) -> Option<Box<dyn Iterator<Item = miette::LabeledSpan> + '_>> {
+        self.source?;
         miette::Diagnostic::labels(self.diagnostic)
     }
     fn source_code(&self) -> Option<&dyn miette::SourceCode> {
-        Some(self.source)
+        self.source.map(|source| source as &dyn miette::SourceCode)
     }
 }
 
 /// Renders every diagnostic, then a one-line summary.
 pub fn render_human(diagnostics: &[Diagnostic], file: &str, source: &str, style: Style) -> String {
-    let named = NamedSource::new(file, source.to_owned()).with_language("kdl");
+    let indexed = IndexedSource::new(file, source);
     let theme = if style.color {
         GraphicalTheme::unicode()
     } else {
@@ -100,18 +109,40 @@ pub fn render_human(diagnostics: &[Diagnostic], file: &str, source: &str, style:
         .with_links(false);
     let mut output = String::new();
     for diagnostic in diagnostics {
+        let drawable = diagnostic
+            .labels
+            .iter()
+            .all(|label| fits_a_snippet(indexed.index(), label.span));
         let wrapped = WithSource {
             diagnostic,
-            source: &named,
+            source: drawable.then_some(&indexed),
         };
         if handler.render_report(&mut output, &wrapped).is_err() {
             let _ = writeln!(output, "{}: {}", diagnostic.code, diagnostic.message);
+        }
+        if !drawable {
+            for label in &diagnostic.labels {
+                let place = indexed.index().locate(label.span.offset);
+                let _ = writeln!(
+                    output,
+                    "  at {file}:{}:{}: {} (the line is too long to show)",
+                    place.line, place.column, label.message
+                );
+            }
         }
         output.push('\n');
     }
     output.push_str(&summary(diagnostics, file));
     output.push('\n');
     output
+}
+
+/// Whether the lines miette would show for `span` (one line of context on each side) are
+/// short enough to draw.
+fn fits_a_snippet(index: &LineIndex<'_>, span: Span) -> bool {
+    let first = index.line_of(span.offset).saturating_sub(1);
+    let last = index.line_of(span.end()) + 2;
+    index.line_start(last) - index.line_start(first) <= SNIPPET_LIMIT
 }
 
 /// Renders a check of every environment: each diagnostic, then a summary that names what was

@@ -19,7 +19,7 @@ pub mod deploy_facts;
 pub mod kubernetes;
 pub mod routes;
 
-use std::collections::{BTreeMap, BTreeSet};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 pub use crate::manifest::ArtifactKind;
 use crate::manifest::{FORMAT_VERSION, Manifest, ManifestArtifact, Substitution, sha256_hex};
@@ -128,36 +128,47 @@ pub fn assemble(workspace: &Workspace, mut files: Vec<Artifact>) -> Result<Artif
 }
 
 /// The deploy order of each workload: 1 + the highest order of what it depends on (the platform
-/// stack is 0). Validation guarantees there is no cycle.
+/// stack is 0). Validation guarantees there is no cycle; a workload that is nevertheless left
+/// unresolved gets 1. One pass in dependency order (Kahn's algorithm), so chains of any length
+/// cost their length.
 pub fn deploy_orders(workspace: &Workspace) -> BTreeMap<String, u32> {
-    let mut orders: BTreeMap<String, u32> = BTreeMap::new();
-    let mut remaining: Vec<_> = workspace.workloads.iter().collect();
-    while !remaining.is_empty() {
-        let before = remaining.len();
-        remaining.retain(|workload| {
-            let dependencies: Option<Vec<u32>> = workload
-                .depends_on
-                .iter()
-                .map(|dependency| orders.get(&dependency.value).copied())
-                .collect();
-            match dependencies {
-                Some(levels) => {
-                    orders.insert(
-                        workload.name.value.clone(),
-                        1 + levels.into_iter().max().unwrap_or(0),
-                    );
-                    false
-                }
-                None => true,
-            }
-        });
-        if remaining.len() == before {
-            for workload in remaining.drain(..) {
-                orders.insert(workload.name.value.clone(), 1);
+    let workloads = &workspace.workloads;
+    let position: HashMap<&str, usize> = workloads
+        .iter()
+        .enumerate()
+        .map(|(index, workload)| (workload.name.value.as_str(), index))
+        .collect();
+    let mut waiting_for = vec![0_usize; workloads.len()];
+    let mut dependents: Vec<Vec<usize>> = vec![Vec::new(); workloads.len()];
+    for (index, workload) in workloads.iter().enumerate() {
+        for dependency in &workload.depends_on {
+            waiting_for[index] += 1;
+            if let Some(&dependency) = position.get(dependency.value.as_str()) {
+                dependents[dependency].push(index);
             }
         }
     }
-    orders
+    let mut highest_dependency = vec![0_u32; workloads.len()];
+    let mut orders = vec![None; workloads.len()];
+    let mut ready: Vec<usize> = (0..workloads.len())
+        .filter(|index| waiting_for[*index] == 0)
+        .collect();
+    while let Some(index) = ready.pop() {
+        let order = 1 + highest_dependency[index];
+        orders[index] = Some(order);
+        for &dependent in &dependents[index] {
+            highest_dependency[dependent] = highest_dependency[dependent].max(order);
+            waiting_for[dependent] -= 1;
+            if waiting_for[dependent] == 0 {
+                ready.push(dependent);
+            }
+        }
+    }
+    workloads
+        .iter()
+        .zip(orders)
+        .map(|(workload, order)| (workload.name.value.clone(), order.unwrap_or(1)))
+        .collect()
 }
 
 /// `manifest.json`: the workspace, environment, target and region, every artifact, and the

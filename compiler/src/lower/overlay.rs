@@ -7,6 +7,8 @@
 //! Of the workspace's own nodes, an environment may change `network` and `domain` (replaced
 //! whole) and `eks` (merged by child, see [`overlay_workspace`]).
 
+use std::collections::HashMap;
+
 use kdl::{KdlNode, KdlValue};
 
 use super::entries::argument;
@@ -62,15 +64,16 @@ impl<'a> Tree<'a> {
     }
 }
 
-/// Applies `overlay` onto `base`, both shaped by `schema`.
+/// Applies `overlay` onto `base`, both shaped by `schema`. Each change finds the child it
+/// replaces through an index, so overlaying `n` entries onto `m` costs `n + m`.
 pub fn merge<'a>(base: &Tree<'a>, overlay: &Tree<'a>, schema: &'static Node) -> Tree<'a> {
     let mut merged = base.clone();
     let is_map = matches!(schema.children, Children::Map { .. });
+    let mut last = LastChild::of(&merged.children);
     for change in &overlay.children {
         if is_map {
-            replace_or_push(&mut merged.children, change, |existing| {
-                existing.name() == change.name()
-            });
+            let existing = last.by_name.get(change.name()).copied();
+            last.replace_or_push(&mut merged.children, change, existing);
             continue;
         }
         let Some(child_schema) = schema.child(change.name()) else {
@@ -79,25 +82,16 @@ pub fn merge<'a>(base: &Tree<'a>, overlay: &Tree<'a>, schema: &'static Node) -> 
         match child_schema.occurs {
             Occurs::Many => merged.children.push(change.clone()),
             Occurs::KeyedByName => {
-                let key = change.key();
-                replace_or_push(&mut merged.children, change, |existing| {
-                    existing.name() == change.name() && existing.key() == key
-                });
+                let existing = last.by_key.get(&(change.name(), change.key())).copied();
+                last.replace_or_push(&mut merged.children, change, existing);
             }
-            Occurs::Once => {
-                let position = merged
-                    .children
-                    .iter()
-                    .rposition(|existing| existing.name() == change.name());
-                match position {
-                    Some(index) if merges_by_children(child_schema) => {
-                        merged.children[index] =
-                            merge(&merged.children[index], change, child_schema);
-                    }
-                    Some(index) => merged.children[index] = change.clone(),
-                    None => merged.children.push(change.clone()),
+            Occurs::Once => match last.by_name.get(change.name()).copied() {
+                Some(index) if merges_by_children(child_schema) => {
+                    merged.children[index] = merge(&merged.children[index], change, child_schema);
                 }
-            }
+                Some(index) => merged.children[index] = change.clone(),
+                None => last.push(&mut merged.children, change),
+            },
         }
     }
     merged
@@ -166,13 +160,44 @@ fn merges_by_children(schema: &'static Node) -> bool {
     matches!(schema.children, Children::Map { .. })
 }
 
-fn replace_or_push<'a>(
-    children: &mut Vec<Tree<'a>>,
-    change: &Tree<'a>,
-    same: impl Fn(&Tree<'a>) -> bool,
-) {
-    match children.iter().rposition(same) {
-        Some(index) => children[index] = change.clone(),
-        None => children.push(change.clone()),
+/// The position of the last child with each name, and with each name and key.
+struct LastChild<'a> {
+    by_name: HashMap<&'a str, usize>,
+    by_key: HashMap<(&'a str, Option<String>), usize>,
+}
+
+impl<'a> LastChild<'a> {
+    fn of(children: &[Tree<'a>]) -> Self {
+        let mut last = Self {
+            by_name: HashMap::with_capacity(children.len()),
+            by_key: HashMap::with_capacity(children.len()),
+        };
+        for (index, child) in children.iter().enumerate() {
+            last.record(child, index);
+        }
+        last
+    }
+
+    fn record(&mut self, child: &Tree<'a>, index: usize) {
+        self.by_name.insert(child.name(), index);
+        self.by_key.insert((child.name(), child.key()), index);
+    }
+
+    fn push(&mut self, children: &mut Vec<Tree<'a>>, change: &Tree<'a>) {
+        self.record(change, children.len());
+        children.push(change.clone());
+    }
+
+    /// Replaces the `existing` child with `change`, or appends it.
+    fn replace_or_push(
+        &mut self,
+        children: &mut Vec<Tree<'a>>,
+        change: &Tree<'a>,
+        existing: Option<usize>,
+    ) {
+        match existing {
+            Some(index) => children[index] = change.clone(),
+            None => self.push(children, change),
+        }
     }
 }

@@ -1,7 +1,7 @@
 //! Lowering of the `workspace` node: target, region, network, ECS and EKS capacity, domain and
 //! tags; then every workload, with the selected environment's overlays applied.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use kdl::{KdlDocument, KdlNode};
 
@@ -429,6 +429,11 @@ impl Lowerer<'_> {
             })
             .collect();
         let mut merged = base.clone();
+        // The first workload of each name, found by the overlays in constant time.
+        let mut by_key: HashMap<Option<String>, usize> = HashMap::with_capacity(base.len());
+        for (index, (tree, _)) in base.iter().enumerate() {
+            by_key.entry(tree.key()).or_insert(index);
+        }
         // Every environment is checked against the workloads; only the selected one is applied.
         let environments: Vec<Tree<'_>> = document
             .nodes()
@@ -449,7 +454,7 @@ impl Lowerer<'_> {
                 continue;
             };
             let key = change.key();
-            let Some(index) = merged.iter().position(|(tree, _)| tree.key() == key) else {
+            let Some(&index) = by_key.get(&key) else {
                 let span = argument(change.node, 0)
                     .map_or_else(|| name_span(change.node), |entry| entry.span().into());
                 self.report(

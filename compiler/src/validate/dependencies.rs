@@ -72,19 +72,29 @@ pub fn check_dependencies(workspace: &Workspace, diagnostics: &mut Diagnostics) 
 /// One cycle per strongly connected component that has one: the shortest cycle through the
 /// component's first node, as (node, span of its outgoing edge) pairs.
 fn find_cycles(edges: &[Vec<(usize, Span)>]) -> Vec<Vec<(usize, Span)>> {
-    components(edges)
-        .into_iter()
-        .filter_map(|component| {
+    let components = components(edges);
+    let mut component_of = vec![usize::MAX; edges.len()];
+    for (index, component) in components.iter().enumerate() {
+        for &node in component {
+            component_of[node] = index;
+        }
+    }
+    components
+        .iter()
+        .enumerate()
+        .filter_map(|(index, component)| {
             let start = *component.iter().min()?;
-            shortest_cycle(edges, start, &component)
+            shortest_cycle(edges, start, |node| component_of[node] == index)
         })
         .collect()
 }
 
+/// The shortest cycle from `start` back to it through nodes `inside` its component
+/// (breadth-first, so each node and edge is visited once).
 fn shortest_cycle(
     edges: &[Vec<(usize, Span)>],
     start: usize,
-    component: &[usize],
+    inside: impl Fn(usize) -> bool,
 ) -> Option<Vec<(usize, Span)>> {
     let mut came_from: BTreeMap<usize, (usize, Span)> = BTreeMap::new();
     let mut queue = std::collections::VecDeque::from([start]);
@@ -101,7 +111,7 @@ fn shortest_cycle(
                 cycle.reverse();
                 return Some(cycle);
             }
-            if component.contains(&next) && !came_from.contains_key(&next) {
+            if inside(next) && !came_from.contains_key(&next) {
                 came_from.insert(next, (node, span));
                 queue.push_back(next);
             }
@@ -110,61 +120,94 @@ fn shortest_cycle(
     None
 }
 
-/// Tarjan's strongly connected components that contain a cycle (size > 1, or a self-loop).
+/// Tarjan's strongly connected components that contain a cycle (size > 1, or a self-loop),
+/// sorted. Iterative, so a dependency chain of any length cannot overflow the stack.
 fn components(edges: &[Vec<(usize, Span)>]) -> Vec<Vec<usize>> {
-    struct State {
-        index: Vec<Option<usize>>,
-        low: Vec<usize>,
-        on_stack: Vec<bool>,
-        stack: Vec<usize>,
-        next: usize,
-        found: Vec<Vec<usize>>,
-    }
-    fn visit(edges: &[Vec<(usize, Span)>], node: usize, state: &mut State) {
-        state.index[node] = Some(state.next);
-        state.low[node] = state.next;
-        state.next += 1;
-        state.stack.push(node);
-        state.on_stack[node] = true;
-        for &(next, _) in &edges[node] {
-            match state.index[next] {
-                None => {
-                    visit(edges, next, state);
-                    state.low[node] = state.low[node].min(state.low[next]);
-                }
-                Some(index) if state.on_stack[next] => state.low[node] = state.low[node].min(index),
-                Some(_) => {}
-            }
-        }
-        if Some(state.low[node]) == state.index[node] {
-            let mut component = Vec::new();
-            while let Some(member) = state.stack.pop() {
-                state.on_stack[member] = false;
-                component.push(member);
-                if member == node {
-                    break;
-                }
-            }
-            let self_loop = edges[node].iter().any(|(next, _)| *next == node);
-            if component.len() > 1 || self_loop {
-                state.found.push(component);
-            }
-        }
-    }
     let count = edges.len();
-    let mut state = State {
-        index: vec![None; count],
-        low: vec![0; count],
-        on_stack: vec![false; count],
-        stack: Vec::new(),
-        next: 0,
-        found: Vec::new(),
-    };
-    for node in 0..count {
-        if state.index[node].is_none() {
-            visit(edges, node, &mut state);
+    let mut order: Vec<Option<usize>> = vec![None; count];
+    let mut low = vec![0; count];
+    let mut on_stack = vec![false; count];
+    let mut stack = Vec::new();
+    let mut next_order = 0;
+    let mut found = Vec::new();
+    // (node, index of the next edge to follow)
+    let mut path: Vec<(usize, usize)> = Vec::new();
+    for root in 0..count {
+        if order[root].is_some() {
+            continue;
+        }
+        path.push((root, 0));
+        while let Some(&mut (node, ref mut edge)) = path.last_mut() {
+            if *edge == 0 && order[node].is_none() {
+                order[node] = Some(next_order);
+                low[node] = next_order;
+                next_order += 1;
+                stack.push(node);
+                on_stack[node] = true;
+            }
+            if let Some(&(next, _)) = edges[node].get(*edge) {
+                *edge += 1;
+                match order[next] {
+                    None => path.push((next, 0)),
+                    Some(index) if on_stack[next] => low[node] = low[node].min(index),
+                    Some(_) => {}
+                }
+                continue;
+            }
+            path.pop();
+            if let Some(&(parent, _)) = path.last() {
+                low[parent] = low[parent].min(low[node]);
+            }
+            if Some(low[node]) == order[node] {
+                let mut component = Vec::new();
+                while let Some(member) = stack.pop() {
+                    on_stack[member] = false;
+                    component.push(member);
+                    if member == node {
+                        break;
+                    }
+                }
+                let self_loop = edges[node].iter().any(|(next, _)| *next == node);
+                if component.len() > 1 || self_loop {
+                    found.push(component);
+                }
+            }
         }
     }
-    state.found.sort();
-    state.found
+    found.sort();
+    found
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn finds_each_cycle_once_and_survives_long_chains() {
+        let span = Span::default();
+        // 0 -> 1 -> 2 -> 0, 3 -> 3, 4 -> 0
+        let edges = vec![
+            vec![(1, span)],
+            vec![(2, span)],
+            vec![(0, span)],
+            vec![(3, span)],
+            vec![(0, span)],
+        ];
+        let cycles = find_cycles(&edges);
+        let nodes: Vec<Vec<usize>> = cycles
+            .iter()
+            .map(|cycle| cycle.iter().map(|(node, _)| *node).collect())
+            .collect();
+        assert_eq!(nodes, vec![vec![0, 1, 2], vec![3]]);
+        let chain: Vec<Vec<(usize, Span)>> = (0..200_000)
+            .map(|node| {
+                if node == 0 {
+                    Vec::new()
+                } else {
+                    vec![(node - 1, span)]
+                }
+            })
+            .collect();
+        assert!(find_cycles(&chain).is_empty());
+    }
 }
