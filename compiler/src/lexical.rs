@@ -74,6 +74,8 @@ pub enum Event {
     Comment(Range<usize>),
     /// A block comment that starts in code at this offset.
     CommentOpened(usize),
+    /// A string that starts at this offset.
+    StringOpened(usize),
     /// A block opened with `{` at this offset, taking the depth to the given value.
     Open(usize, usize),
 }
@@ -118,6 +120,7 @@ impl Scanner {
         let hashes = rest.bytes().take_while(|byte| *byte == b'#').count();
         let after_hashes = &rest[hashes..];
         if let Some(after_quote) = after_hashes.strip_prefix('"') {
+            on(Event::StringOpened(index));
             let multiline = after_quote.starts_with("\"\"");
             self.state = State::String {
                 hashes,
@@ -219,10 +222,16 @@ impl Scanner {
             }
             index += character.len_utf8();
         }
-        self.state = State::String {
-            hashes,
-            multiline,
-            skipping_whitespace,
+        // A line break cannot be part of a single-line string: the parser reports it there and
+        // reads on after it, and so does the scanner.
+        self.state = if multiline || skipping_whitespace {
+            State::String {
+                hashes,
+                multiline,
+                skipping_whitespace,
+            }
+        } else {
+            State::Code
         };
         index
     }
@@ -237,6 +246,8 @@ pub struct Prepared {
     pub too_deep: Option<usize>,
     /// The byte offset of a block comment that is never closed.
     pub unclosed_comment: Option<usize>,
+    /// The byte offset of a multi-line string (or an escaped line break) that is never closed.
+    pub unclosed_string: Option<usize>,
 }
 
 /// Scans `source` once: blanks comments and finds nesting past `max_depth`.
@@ -245,12 +256,14 @@ pub fn prepare(source: &str, max_depth: usize) -> Prepared {
     let mut blanks: Vec<Range<usize>> = Vec::new();
     let mut too_deep = None;
     let mut comment_start = None;
+    let mut string_start = None;
     for (offset, line, line_break) in lines(source) {
         scanner.scan_line(line, |event| match event {
             Event::Comment(range) => {
                 push_range(&mut blanks, offset + range.start..offset + range.end);
             }
             Event::CommentOpened(at) => comment_start = Some(offset + at),
+            Event::StringOpened(at) => string_start = Some(offset + at),
             Event::Open(at, depth) => {
                 if depth > max_depth && too_deep.is_none() {
                     too_deep = Some(offset + at);
@@ -270,6 +283,15 @@ pub fn prepare(source: &str, max_depth: usize) -> Prepared {
     let unclosed_comment = matches!(scanner.state, State::BlockComment(_))
         .then_some(comment_start)
         .flatten();
+    let unclosed_string = matches!(scanner.state, State::String { .. })
+        .then_some(string_start)
+        .flatten();
+    if let Some(start) = unclosed_string {
+        // Where the parser would read on after an unclosed string is anyone's guess; it never
+        // sees the rest, so it cannot recurse into a comment there.
+        blanks.retain(|range| range.end <= start);
+        push_range(&mut blanks, start..source.len());
+    }
     let text = (!blanks.is_empty()).then(|| {
         let mut bytes = source.as_bytes().to_vec();
         for range in blanks {
@@ -282,6 +304,7 @@ pub fn prepare(source: &str, max_depth: usize) -> Prepared {
         text,
         too_deep,
         unclosed_comment,
+        unclosed_string,
     }
 }
 

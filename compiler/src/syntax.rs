@@ -4,7 +4,8 @@
 //! The parser is handed the text with its comments blanked to spaces (byte offsets unchanged,
 //! see [`crate::lexical`]): it recurses once per `*` or `/` in a block comment, and reads line
 //! comments much more slowly than spaces. Blocks nested past [`MAX_NESTING`] are refused before
-//! it runs, since it recurses once per level.
+//! it runs, since it recurses once per level, and it runs on a thread whose stack grows with
+//! the input, since its error recovery recurses once per stray character.
 
 use kdl::KdlDocument;
 
@@ -33,7 +34,7 @@ pub fn parse(source: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
             ),
         ]);
     }
-    let unclosed = prepared.unclosed_comment.map(|offset| {
+    let unclosed_comment = prepared.unclosed_comment.map(|offset| {
         Diagnostic::new(
             Code::Syntax,
             "this block comment is never closed",
@@ -42,12 +43,34 @@ pub fn parse(source: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
         )
         .with_help("close it with `*/`; block comments nest, so each `/*` inside needs one too")
     });
+    let unclosed_string = prepared.unclosed_string.map(|offset| {
+        let quotes = source[offset..].find('"').map_or(1, |quote| {
+            quote
+                + if source[offset + quote..].starts_with("\"\"\"") {
+                    3
+                } else {
+                    1
+                }
+        });
+        Diagnostic::new(
+            Code::Syntax,
+            "this string is never closed",
+            Span::new(offset, quotes),
+            "opened here",
+        )
+        .with_help(
+            "close a multi-line string with `\"\"\"` on a line of its own (and the same `#`s \
+             it opened with)",
+        )
+    });
+    let unclosed: Vec<Diagnostic> = unclosed_comment
+        .into_iter()
+        .chain(unclosed_string)
+        .collect();
     let text = prepared.text.as_deref().unwrap_or(source);
-    match text.parse::<KdlDocument>() {
-        Ok(document) => match unclosed {
-            Some(diagnostic) => Err(vec![diagnostic]),
-            None => Ok(document),
-        },
+    match parse_with_room(text) {
+        Ok(document) if unclosed.is_empty() => Ok(document),
+        Ok(_) => Err(unclosed),
         Err(error) => {
             let mut diagnostics = diagnostics_of(error, source);
             diagnostics.extend(unclosed);
@@ -55,6 +78,39 @@ pub fn parse(source: &str) -> Result<KdlDocument, Vec<Diagnostic>> {
             Err(diagnostics)
         }
     }
+}
+
+/// Stack the parser may use per byte of input. Recovering from an error, the `kdl` crate skips
+/// one character and recurses, so a run of stray characters (`}}}}…`, `a= a= …`) costs one
+/// level each: about 560 bytes in a release build, several times that in a debug build.
+const STACK_PER_BYTE: usize = if cfg!(debug_assertions) {
+    8 * 1024
+} else {
+    1024
+};
+
+/// The stack every parse gets beyond that.
+const BASE_STACK: usize = 16 * 1024 * 1024;
+
+/// Runs the parser on a thread whose stack grows with the input, so no input can overflow it.
+/// The stack is only reserved; a valid document touches a few kilobytes of it.
+fn parse_with_room(text: &str) -> Result<KdlDocument, kdl::KdlError> {
+    let stack = BASE_STACK.saturating_add(text.len().saturating_mul(STACK_PER_BYTE));
+    std::thread::scope(|scope| {
+        std::thread::Builder::new()
+            .name("kdl-parse".to_owned())
+            .stack_size(stack)
+            .spawn_scoped(scope, || text.parse::<KdlDocument>())
+            .map_or_else(
+                // No room for such a stack: parse here, as before.
+                |_| text.parse::<KdlDocument>(),
+                |parser| {
+                    parser
+                        .join()
+                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+                },
+            )
+    })
 }
 
 /// The parser's errors as coded diagnostics.
@@ -190,5 +246,57 @@ fn lowercase_first(text: &str) -> String {
     match characters.next() {
         Some(first) => first.to_lowercase().chain(characters).collect(),
         None => String::new(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// The deepest document berth accepts parses, checks and drops on a 2 MiB thread (a test
+    /// thread's stack) even in a debug build; one level more is refused before parsing.
+    #[test]
+    fn the_nesting_limit_fits_a_small_stack() {
+        let nested = |depth: usize| {
+            format!(
+                "workspace \"w\" {{ region \"eu-west-1\"; }}\nservice \"web\" {{ {}{}",
+                "x { ".repeat(depth - 1),
+                "}".repeat(depth)
+            )
+        };
+        let deepest = nested(MAX_NESTING);
+        let too_deep = nested(MAX_NESTING + 1);
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(move || {
+                let accepted = parse(&deepest).is_ok()
+                    && crate::check(&deepest, &crate::Options::default()).has_errors();
+                let refused = parse(&too_deep)
+                    .err()
+                    .is_some_and(|problems| problems[0].code == Code::NestingTooDeep);
+                (accepted, refused)
+            })
+            .expect("thread starts")
+            .join()
+            .expect("no stack overflow");
+        assert_eq!(outcome, (true, true));
+    }
+
+    /// Error recovery in the parser recurses once per stray character; 50,000 of them (which
+    /// overflowed the 8 MiB main thread) are reported, from a 2 MiB thread.
+    #[test]
+    fn stray_characters_cannot_overflow_the_stack() {
+        let outcome = std::thread::Builder::new()
+            .stack_size(2 * 1024 * 1024)
+            .spawn(|| {
+                ["}", "a= ", "\\ "].iter().all(|stray| {
+                    parse(&format!("node\n{}", stray.repeat(50_000)))
+                        .is_err_and(|problems| problems[0].code == Code::Syntax)
+                })
+            })
+            .expect("thread starts")
+            .join()
+            .expect("no stack overflow");
+        assert!(outcome);
     }
 }
