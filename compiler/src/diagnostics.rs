@@ -168,7 +168,7 @@ impl fmt::Display for Code {
 }
 
 /// A labelled place in the source.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Label {
     /// Where.
     pub span: Span,
@@ -177,7 +177,7 @@ pub struct Label {
 }
 
 /// One reported problem: a code, a message, the labelled places and a help line.
-#[derive(Clone, Debug, PartialEq, Eq)]
+#[derive(Clone, Debug, PartialEq, Eq, Hash)]
 pub struct Diagnostic {
     /// The stable code; it decides the severity.
     pub code: Code,

@@ -14,6 +14,8 @@
 //!
 //! Nothing here reads files, the environment or the network, and nothing prints.
 
+use std::collections::{HashMap, HashSet};
+
 pub mod cron;
 pub mod diagnostics;
 pub mod eks_versions;
@@ -138,28 +140,38 @@ pub fn check_environments(source: &str, options: &Options) -> CheckedEnvironment
     }
     let environments = lower::environment_names(&document);
     let base = check_document(&document, source, options).diagnostics;
+    // Hashed, so that merging costs the number of diagnostics, not its square.
+    let in_base: HashSet<&Diagnostic> = base.iter().collect();
     let mut found_in_environments: Vec<Diagnostic> = Vec::new();
+    let mut found_at: HashMap<Diagnostic, usize> = HashMap::new();
     for environment in &environments {
         let selected = Options {
             environment: Some(environment.clone()),
             ..options.clone()
         };
         for diagnostic in check_document(&document, source, &selected).diagnostics {
-            if base.contains(&diagnostic) {
+            if in_base.contains(&diagnostic) {
                 continue;
             }
-            match found_in_environments
-                .iter_mut()
-                .find(|found| found.same_problem(&diagnostic))
-            {
-                Some(found) => found.environments.push(environment.clone()),
-                None => found_in_environments.push(Diagnostic {
+            // The problem without its environments is its identity (`same_problem`).
+            let problem = Diagnostic {
+                environments: Vec::new(),
+                ..diagnostic
+            };
+            if let Some(&index) = found_at.get(&problem) {
+                found_in_environments[index]
+                    .environments
+                    .push(environment.clone());
+            } else {
+                found_at.insert(problem.clone(), found_in_environments.len());
+                found_in_environments.push(Diagnostic {
                     environments: vec![environment.clone()],
-                    ..diagnostic
-                }),
+                    ..problem
+                });
             }
         }
     }
+    drop(in_base);
     let mut diagnostics = base;
     diagnostics.extend(found_in_environments);
     diagnostics::sort(&mut diagnostics);

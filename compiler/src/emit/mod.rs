@@ -213,15 +213,23 @@ fn substitutions(files: &[Artifact]) -> Result<Vec<Substitution>, EmitError> {
         .filter(|file| file.kind == ArtifactKind::Kubernetes)
         .flat_map(|file| contract::placeholder_keys(&file.content))
         .collect();
+    // Which stacks output each key, gathered once: one lookup per placeholder.
+    let mut outputs: HashMap<&str, Vec<&str>> = HashMap::new();
+    for file in files
+        .iter()
+        .filter(|file| file.kind == ArtifactKind::Cloudformation)
+    {
+        let Some(stack) = file.stack.as_deref() else {
+            continue;
+        };
+        for output in &file.outputs {
+            outputs.entry(output.as_str()).or_default().push(stack);
+        }
+    }
     keys.into_iter()
         .map(|key| {
-            let stacks: Vec<&str> = files
-                .iter()
-                .filter(|file| file.kind == ArtifactKind::Cloudformation)
-                .filter(|file| file.outputs.iter().any(|output| output == key))
-                .filter_map(|file| file.stack.as_deref())
-                .collect();
-            match stacks.as_slice() {
+            let stacks = outputs.get(key).map_or(&[][..], Vec::as_slice);
+            match stacks {
                 [stack] => Ok(Substitution {
                     placeholder: contract::placeholder(key),
                     stack: (*stack).to_owned(),

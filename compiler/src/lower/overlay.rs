@@ -109,20 +109,16 @@ const EXISTING_CLUSTER_ONLY: &[&str] = &["cluster", "external-secrets-role"];
 /// `domain` replace the base's whole; `eks` merges by child, `nodegroup` by name.
 pub fn overlay_workspace<'a>(workspace: &Tree<'a>, environment: &Tree<'a>) -> Tree<'a> {
     let mut merged = workspace.clone();
+    let mut last = LastChild::of(&merged.children);
     for change in &environment.children {
         match change.name() {
             "network" | "domain" => {
-                replace_or_push(&mut merged.children, change, |existing| {
-                    existing.name() == change.name()
-                });
+                let existing = last.by_name.get(change.name()).copied();
+                last.replace_or_push(&mut merged.children, change, existing);
             }
             "eks" => {
-                let Some(index) = merged
-                    .children
-                    .iter()
-                    .rposition(|existing| existing.name() == "eks")
-                else {
-                    merged.children.push(change.clone());
+                let Some(index) = last.by_name.get("eks").copied() else {
+                    last.push(&mut merged.children, change);
                     continue;
                 };
                 let mut base = merged.children[index].clone();
