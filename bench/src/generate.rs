@@ -80,7 +80,7 @@ workspace "gen" {{
     }}
     ecs {{ instance-type "m6i.large"; min 2; max 40; }}
     eks {{
-        version "1.31"
+        version "1.35"
         namespace "gen"
         nodegroup "general" instance-type="m6i.large" min=3 max=30 desired=3
     }}

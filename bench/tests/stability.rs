@@ -36,7 +36,11 @@ fn an_unrelated_service_changes_only_its_own_artifacts_and_the_manifest() {
     for target in ["ecs", "fargate", "eks"] {
         let before_source = workspace(Shape::new(40, target));
         let before = build(&before_source);
-        assert_eq!(before, build(&before_source), "{target}: a rebuild changed something");
+        assert_eq!(
+            before,
+            build(&before_source),
+            "{target}: a rebuild changed something"
+        );
         let after = build(&format!("{before_source}{EXTRA}"));
         let changed: Vec<&String> = before
             .iter()
@@ -48,8 +52,14 @@ fn an_unrelated_service_changes_only_its_own_artifacts_and_the_manifest() {
             ["manifest.json"],
             "{target}: adding a service changed other artifacts"
         );
-        let added: Vec<&String> = after.keys().filter(|path| !before.contains_key(*path)).collect();
-        assert!(!added.is_empty(), "{target}: the new service has no artifact");
+        let added: Vec<&String> = after
+            .keys()
+            .filter(|path| !before.contains_key(*path))
+            .collect();
+        assert!(
+            !added.is_empty(),
+            "{target}: the new service has no artifact"
+        );
         assert!(
             added.iter().all(|path| path.contains("extra")),
             "{target}: artifacts added besides the new service's: {added:?}"

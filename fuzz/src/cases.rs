@@ -122,6 +122,7 @@ pub fn case(target: Target, seed: u64, index: u64, seeds: &[String]) -> Case {
         },
         region: random.one_in(10).then(|| "us-west-2".to_owned()),
         default_region: random.one_in(10).then(|| "eu-north-1".to_owned()),
+        today: None,
     };
     Case { source, options }
 }
