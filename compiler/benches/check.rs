@@ -27,14 +27,20 @@ fn examples() -> Vec<(String, String)> {
     examples
 }
 
-/// A workspace with `count` public services, each with env, secrets, health and autoscaling.
+/// A workspace with `count` services (90 public), each with env, secrets, health and autoscaling.
 fn generated(count: usize) -> String {
     let mut source =
         String::from("workspace \"big\" {\n    region \"eu-west-1\"\n}\nvars { tag \"1.0.0\" }\n");
     for index in 0..count {
+        // A load balancer listener takes at most 100 rules, so only the first 90 are public.
+        let public = if index < 90 {
+            format!("{{ public #true; path \"/svc-{index}\"; }}")
+        } else {
+            String::new()
+        };
         let _ = write!(
             source,
-            "service \"svc-{index}\" {{\n    image \"ghcr.io/acme/svc-{index}:{{{{tag}}}}\"\n    port 8080 {{ public #true; path \"/svc-{index}\"; }}\n    cpu 256\n    memory 512\n    replicas min=2 max=10 {{ cpu 70; }}\n    health {{ http \"/healthz\"; interval \"10s\"; }}\n    env {{ LOG_LEVEL \"info\"; INDEX \"{index}\"; }}\n    secret \"DATABASE_URL\" from=\"ssm:/big/{{{{env}}}}/svc-{index}\"\n}}\n"
+            "service \"svc-{index}\" {{\n    image \"ghcr.io/acme/svc-{index}:{{{{tag}}}}\"\n    port 8080 {public}\n    cpu 256\n    memory 512\n    replicas min=2 max=10 {{ cpu 70; }}\n    health {{ http \"/healthz\"; interval \"10s\"; }}\n    env {{ LOG_LEVEL \"info\"; INDEX \"{index}\"; }}\n    secret \"DATABASE_URL\" from=\"ssm:/big/{{{{env}}}}/svc-{index}\"\n}}\n"
         );
     }
     source

@@ -9,6 +9,9 @@
 //!                                       [--repeat 3] [--check-linear]
 //! ```
 //!
+//! `--test` (what `.ci/run` passes, like criterion's) runs the setup once: every target and verb
+//! at 10 workloads, one repeat, so a generated workspace that stopped checking clean fails CI.
+//!
 //! Columns: `parse` is the `kdl` crate's parse of the file (in process) and its cost per KDL
 //! node; `own` is berth's own work in process (lowering, checks, every environment, emitting,
 //! rendering, writing files), that is the command minus the parse; `whole` is a new `berth`
@@ -167,6 +170,10 @@ fn settings(arguments: &[String]) -> Result<Settings, String> {
                     .ok_or("--repeat needs a positive number")?;
             }
             "--check-linear" => settings.check_linear = true,
+            "--test" => {
+                settings.sizes = vec![10];
+                settings.repeat = 1;
+            }
             // cargo bench passes --bench; criterion-style filters are not used here.
             "--bench" => {}
             other => return Err(format!("unknown argument `{other}`")),
