@@ -9,8 +9,8 @@ const app = new App({ outdir: process.env.OUT || 'dist' });
 const chart = new Chart(app, 'gen', { namespace: 'gen' });
 for (let index = 0; index < count; index++) {
   const name = `svc-${index}`;
+  // No fixed replicas: the autoscaler owns the count (cdk8s refuses both).
   const deployment = new kplus.Deployment(chart, name, {
-    replicas: 2,
     securityContext: { ensureNonRoot: true },
     containers: [{
       name: 'app',

@@ -15,8 +15,12 @@
 //! Columns: `parse` is the `kdl` crate's parse of the file (in process) and its cost per KDL
 //! node; `own` is berth's own work in process (lowering, checks, every environment, emitting,
 //! rendering, writing files), that is the command minus the parse; `whole` is a new `berth`
-//! process, from start to exit, with its peak resident memory; `whole/parse` is the ratio the
+//! process, from start to exit, with its peak resident memory; `w/parse` is the ratio the
 //! performance goals bound.
+//!
+//! Times are CPU time (user + system, every thread) unless the column says `wall`: on a shared
+//! machine the wall time is mostly waiting for a core, while the CPU time is the work done and
+//! varies far less. Each figure is the median of `--repeat` runs.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, ExitCode, Stdio};
@@ -71,7 +75,7 @@ fn main() -> ExitCode {
         }
     };
     println!(
-        "{:<8} {:<6} {:>6} {:>10} {:>9} {:>10} {:>10} {:>11} {:>10} {:>9} {:>7}",
+        "{:<8} {:<6} {:>6} {:>9} {:>8} {:>9} {:>9} {:>9} {:>9} {:>9} {:>8} {:>7}",
         "target",
         "verb",
         "N",
@@ -81,6 +85,7 @@ fn main() -> ExitCode {
         "own µs/wl",
         "whole ms",
         "whole µs/wl",
+        "wall ms",
         "peak MiB",
         "w/parse"
     );
@@ -91,7 +96,7 @@ fn main() -> ExitCode {
             for &size in &settings.sizes {
                 let row = measure(&settings, scratch.path(), target, verb, size);
                 println!(
-                    "{:<8} {:<6} {:>6} {:>10.1} {:>9.2} {:>10.1} {:>10.1} {:>11.1} {:>10.1} {:>9.1} {:>7.2}",
+                    "{:<8} {:<6} {:>6} {:>9.1} {:>8.2} {:>9.1} {:>9.1} {:>9.1} {:>11.1} {:>9.1} {:>8.1} {:>7.2}",
                     target,
                     verb.name(),
                     size,
@@ -101,6 +106,7 @@ fn main() -> ExitCode {
                     per(row.own, size),
                     milliseconds(row.whole),
                     per(row.whole, size),
+                    milliseconds(row.whole_wall),
                     f64::from(u32::try_from(row.peak_kib).unwrap_or(u32::MAX)) / 1024.0,
                     row.whole.as_secs_f64() / row.parse.as_secs_f64(),
                 );
@@ -115,7 +121,7 @@ fn main() -> ExitCode {
                 {
                     linear = false;
                     println!(
-                        "NOT LINEAR: {target} {} at {large} took {:.1}x the time at {small}",
+                        "NOT LINEAR: {target} {} at {large} took {:.1}x the CPU time at {small}",
                         verb.name(),
                         large_time.as_secs_f64() / small_time.as_secs_f64()
                     );
@@ -182,13 +188,14 @@ fn settings(arguments: &[String]) -> Result<Settings, String> {
     Ok(settings)
 }
 
-/// One line of the table: medians over the repeats (the fastest half of the noise removed by
-/// taking the median), and the largest peak memory.
+/// One line of the table: CPU time medians over the repeats, the whole run's wall time, and
+/// the largest peak memory.
 struct Row {
     nodes: usize,
     parse: Duration,
     own: Duration,
     whole: Duration,
+    whole_wall: Duration,
     peak_kib: u64,
 }
 
@@ -215,19 +222,21 @@ fn measure(
     let mut parses = Vec::new();
     let mut commands = Vec::new();
     let mut wholes = Vec::new();
+    let mut walls = Vec::new();
     let mut peak_kib = 0;
     let out = scratch.join(format!("out-{target}-{size}"));
     for _ in 0..repeat {
-        let started = Instant::now();
+        let started = cpu_time();
         let document = parse(&source);
-        parses.push(started.elapsed());
+        parses.push(cpu_time().saturating_sub(started));
         drop(document);
-        let started = Instant::now();
+        let started = cpu_time();
         in_process(&source, &file, &out, verb);
-        commands.push(started.elapsed());
-        let (whole, peak) = whole_process(&file, &out, target, verb);
-        wholes.push(whole);
-        peak_kib = peak_kib.max(peak);
+        commands.push(cpu_time().saturating_sub(started));
+        let whole = whole_process(&file, &out, target, verb);
+        wholes.push(whole.cpu);
+        walls.push(whole.wall);
+        peak_kib = peak_kib.max(whole.peak_kib);
     }
     let parse = median(&mut parses);
     Row {
@@ -235,8 +244,29 @@ fn measure(
         parse,
         own: median(&mut commands).saturating_sub(parse),
         whole: median(&mut wholes),
+        whole_wall: median(&mut walls),
         peak_kib,
     }
+}
+
+/// The CPU time this process has used so far, every thread (the parser runs on its own).
+fn cpu_time() -> Duration {
+    nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_SELF)
+        .map_or(Duration::ZERO, |usage| {
+            duration(usage.user_time()) + duration(usage.system_time())
+        })
+}
+
+fn duration(time: nix::sys::time::TimeVal) -> Duration {
+    Duration::from_secs(u64::try_from(time.tv_sec()).unwrap_or(0))
+        + Duration::from_micros(u64::try_from(time.tv_usec()).unwrap_or(0))
+}
+
+/// One `berth` process: its wall time, CPU time and peak resident memory.
+struct Whole {
+    wall: Duration,
+    cpu: Duration,
+    peak_kib: u64,
 }
 
 /// What the command does, in this process: check every environment and render the report; or
@@ -266,9 +296,9 @@ fn in_process(source: &str, file: &Path, out: &Path, verb: Verb) {
     }
 }
 
-/// Runs `berth` once through a fresh copy of this program, so the peak memory reported is the
-/// `berth` process's alone.
-fn whole_process(file: &Path, out: &Path, target: &str, verb: Verb) -> (Duration, u64) {
+/// Runs `berth` once through a fresh copy of this program, so the CPU time and peak memory
+/// reported are the `berth` process's alone.
+fn whole_process(file: &Path, out: &Path, target: &str, verb: Verb) -> Whole {
     let output = Command::new(std::env::current_exe().expect("this executable"))
         .arg("--measure-one")
         .arg(env!("CARGO_BIN_EXE_berth"))
@@ -285,19 +315,25 @@ fn whole_process(file: &Path, out: &Path, target: &str, verb: Verb) -> (Duration
         .expect("the measuring process runs");
     let text = String::from_utf8_lossy(&output.stdout);
     let mut words = text.split_whitespace();
-    let nanos: u64 = words.next().and_then(|word| word.parse().ok()).unwrap_or(0);
-    let peak: u64 = words.next().and_then(|word| word.parse().ok()).unwrap_or(0);
+    let mut number = || -> u64 { words.next().and_then(|word| word.parse().ok()).unwrap_or(0) };
+    let wall = Duration::from_nanos(number());
+    let cpu = Duration::from_micros(number());
+    let peak_kib = number();
     assert!(
         output.status.success(),
         "berth {} {} failed",
         verb.name(),
         file.display()
     );
-    (Duration::from_nanos(nanos), peak)
+    Whole {
+        wall,
+        cpu,
+        peak_kib,
+    }
 }
 
-/// `--measure-one BERTH ARGS…`: runs `berth` and prints its wall time (ns) and peak resident
-/// memory (KiB); exits non-zero when `berth` did not exit 0.
+/// `--measure-one BERTH ARGS…`: runs `berth` and prints its wall time (ns), CPU time (µs) and
+/// peak resident memory (KiB); exits non-zero when `berth` did not exit 0.
 fn measure_one(arguments: &[String]) -> ExitCode {
     let Some((berth, rest)) = arguments.split_first() else {
         return ExitCode::from(2);
@@ -310,9 +346,14 @@ fn measure_one(arguments: &[String]) -> ExitCode {
         .stderr(Stdio::null())
         .status();
     let elapsed = started.elapsed();
-    let peak = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
-        .map_or(0, |usage| usage.max_rss());
-    println!("{} {peak}", elapsed.as_nanos());
+    let (cpu, peak) = nix::sys::resource::getrusage(nix::sys::resource::UsageWho::RUSAGE_CHILDREN)
+        .map_or((Duration::ZERO, 0), |usage| {
+            (
+                duration(usage.user_time()) + duration(usage.system_time()),
+                usage.max_rss(),
+            )
+        });
+    println!("{} {} {peak}", elapsed.as_nanos(), cpu.as_micros());
     if status.is_ok_and(|status| status.success()) {
         ExitCode::SUCCESS
     } else {
