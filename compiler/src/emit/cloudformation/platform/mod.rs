@@ -96,12 +96,10 @@ struct SecurityGroups {
     workload: Value,
 }
 
-/// The key and the log group.
+/// The workspace's key.
 pub(crate) struct Encryption {
     /// The key's ARN.
     pub(crate) key_arn: Value,
-    /// The logical id of the log group.
-    pub(crate) log_group: String,
 }
 
 /// The ECS cluster.
@@ -431,6 +429,34 @@ mod tests {
                 ("udp".to_owned(), 514, 514, "10.40.0.0/16".to_owned()),
             ],
             "the listed destinations and HTTPS, which every task needs"
+        );
+    }
+
+    #[test]
+    fn flow_logs_have_a_log_group_of_their_own() {
+        let template = platform(PUBLIC, None);
+        let flow_log = &template["Resources"]["FlowLog"]["Properties"];
+        assert_eq!(flow_log["LogGroupName"], json!({ "Ref": "FlowLogGroup" }));
+        let group = &template["Resources"]["FlowLogGroup"]["Properties"];
+        assert_eq!(group["LogGroupName"], "/berth/shop/default/vpc-flow-logs");
+        assert_ne!(
+            group["LogGroupName"],
+            template["Resources"]["LogGroup"]["Properties"]["LogGroupName"]
+        );
+        assert_eq!(group["KmsKeyId"], json!({ "Fn::GetAtt": ["Key", "Arn"] }));
+        assert!(group["RetentionInDays"].is_u64());
+        let role = &template["Resources"]["FlowLogRole"]["Properties"];
+        assert_eq!(
+            role["Policies"][0]["PolicyDocument"]["Statement"][0]["Resource"],
+            json!({ "Fn::GetAtt": ["FlowLogGroup", "Arn"] }),
+            "the role writes to the flow log group only"
+        );
+        let encrypted = &template["Resources"]["Key"]["Properties"]["KeyPolicy"]["Statement"][1]["Condition"]
+            ["ArnLike"]["kms:EncryptionContext:aws:logs:arn"];
+        assert_eq!(
+            encrypted[1]["Fn::Sub"],
+            "arn:${AWS::Partition}:logs:${AWS::Region}:${AWS::AccountId}:log-group:/berth/shop/default/vpc-flow-logs",
+            "CloudWatch Logs may encrypt the flow logs with the key"
         );
     }
 

@@ -246,10 +246,24 @@ fn subnet_tags(context: &Context<'_>, name: &str, role: Option<&str>) -> Value {
     tags
 }
 
-/// Flow logs of all VPC traffic into the workspace's log group, delivered by a role that may
-/// only write to that group.
+/// Flow logs of all VPC traffic into a log group of their own (`<workspace log group>/vpc-flow-logs`,
+/// encrypted with the workspace key, kept as long as the workloads' logs), apart from the
+/// application's logs so neither drowns the other and each can be read or kept on its own;
+/// delivered by a role that may only write to that group.
 fn flow_logs(context: &Context<'_>, template: &mut Template, encryption: &Encryption) {
     let role = "FlowLogRole";
+    let group = "FlowLogGroup";
+    template.resource_with(
+        group,
+        "AWS::Logs::LogGroup",
+        json!({
+            "LogGroupName": context.naming.flow_log_group(),
+            "RetentionInDays": storage::RETENTION_DAYS,
+            "KmsKeyId": encryption.key_arn.clone(),
+            "Tags": workspace_tags(context),
+        }),
+        json!({ "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete" }),
+    );
     template.resource(
         role,
         "AWS::IAM::Role",
@@ -280,7 +294,7 @@ fn flow_logs(context: &Context<'_>, template: &mut Template, encryption: &Encryp
                                 "logs:DescribeLogStreams",
                                 "logs:PutLogEvents",
                             ],
-                            "Resource": storage::log_group_arn(encryption),
+                            "Resource": attribute(group, "Arn"),
                         },
                         {
                             "Effect": "Allow",
@@ -301,7 +315,7 @@ fn flow_logs(context: &Context<'_>, template: &mut Template, encryption: &Encryp
             "ResourceType": "VPC",
             "TrafficType": "ALL",
             "LogDestinationType": "cloud-watch-logs",
-            "LogGroupName": reference(&encryption.log_group),
+            "LogGroupName": reference(group),
             "DeliverLogsPermissionArn": attribute(role, "Arn"),
             "Tags": workspace_tags(context),
         }),

@@ -13,8 +13,8 @@ const KEY: &str = "Key";
 const LOG_GROUP: &str = "LogGroup";
 const FILE_SYSTEM: &str = "FileSystem";
 
-/// How long the log group keeps logs.
-const RETENTION_DAYS: u32 = 30;
+/// How long the log groups keep logs.
+pub(super) const RETENTION_DAYS: u32 = 30;
 /// How many images a repository keeps.
 const KEPT_IMAGES: u32 = 50;
 /// The access point of volume `volume` as logical id `id` in a workload stack: rooted at
@@ -55,14 +55,21 @@ pub(crate) fn access_point(
 /// What the key encrypts on `ecs` and `fargate`, for its description.
 pub(crate) const KEY_USES: &str = "logs, repositories and file systems";
 
-/// The KMS key (rotating, usable by `CloudWatch Logs` for the workspace's log group only) and the
-/// encrypted log group. `uses` says what the key encrypts, for its description.
+/// The KMS key (rotating, usable by `CloudWatch Logs` for the workspace's log groups only: the
+/// workloads' and the VPC flow logs') and the encrypted log group of the workloads. `uses` says
+/// what the key encrypts, for its description.
 pub(crate) fn encryption(context: &Context<'_>, template: &mut Template, uses: &str) -> Encryption {
     let workspace = context.workspace;
     let log_group = context.naming.log_group();
-    let log_group_arn = format!(
-        "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{log_group}"
-    );
+    let log_group_arn = |name: &str| {
+        sub(&format!(
+            "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{name}"
+        ))
+    };
+    let encrypted_logs = json!([
+        log_group_arn(&log_group),
+        log_group_arn(&context.naming.flow_log_group()),
+    ]);
     let policy = json!({
         "Version": "2012-10-17",
         "Statement": [
@@ -86,7 +93,7 @@ pub(crate) fn encryption(context: &Context<'_>, template: &mut Template, uses: &
                 ],
                 "Resource": "*",
                 "Condition": {
-                    "ArnLike": { "kms:EncryptionContext:aws:logs:arn": sub(&log_group_arn) },
+                    "ArnLike": { "kms:EncryptionContext:aws:logs:arn": encrypted_logs },
                 },
             },
         ],
@@ -127,7 +134,6 @@ pub(crate) fn encryption(context: &Context<'_>, template: &mut Template, uses: &
     );
     Encryption {
         key_arn: attribute(KEY, "Arn"),
-        log_group: LOG_GROUP.to_owned(),
     }
 }
 
@@ -285,11 +291,6 @@ pub(super) fn volumes(
         exports::FILE_SYSTEM_ID,
         reference(FILE_SYSTEM),
     );
-}
-
-/// The log group's ARN for IAM (`…:log-group:NAME:*`, covering its streams).
-pub(super) fn log_group_arn(encryption: &Encryption) -> Value {
-    attribute(&encryption.log_group, "Arn")
 }
 
 #[cfg(test)]

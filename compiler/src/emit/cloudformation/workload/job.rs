@@ -1,5 +1,7 @@
 //! Jobs: a Step Functions state machine runs the task to completion, stopping it at the timeout
-//! and retrying failed runs; an `EventBridge` Scheduler schedule starts the state machine.
+//! and retrying failed runs; an `EventBridge` Scheduler schedule starts the state machine. A run
+//! that starts while an earlier one is still going (its retries included) ends at once without
+//! starting a task, as the `CronJob` of `eks` does with `concurrencyPolicy: Forbid`.
 
 use serde_json::{Map, Value, json};
 
@@ -17,6 +19,12 @@ const ECS_EVENTS_RULE: &str = "rule/StepFunctionsGetEventsForECSTaskRule";
 /// The Step Functions integration that runs an ECS task and waits for it to stop. cfn-lint and
 /// the ASL schema accept only the `aws` partition here.
 const RUN_TASK: &str = "arn:aws:states:::ecs:runTask.sync";
+
+/// The Step Functions SDK integration that lists a state machine's executions.
+const LIST_EXECUTIONS: &str = "arn:aws:states:::aws-sdk:sfn:listExecutions";
+
+/// Where the overlap check keeps what it found in the execution's state.
+const FOUND: &str = "$.berth";
 
 /// Seconds between a failed run and its retry; each later retry waits twice as long.
 const RETRY_INTERVAL_SECONDS: u32 = 30;
@@ -53,10 +61,90 @@ pub(super) fn job(template: &mut Template, context: &Context<'_>, workload: &Wor
             "Tags": tags(context.workspace, Some(name)),
         }),
     );
+    overlap_policy(template);
     schedule(template, context, workload);
 }
 
-/// The state machine: one task state running the task definition and waiting for it to stop.
+/// What the overlap check needs: listing the state machine's own executions. A policy of its
+/// own, since the role's inline policies cannot name the state machine that names the role.
+fn overlap_policy(template: &mut Template) {
+    template.resource(
+        ids::OVERLAP_POLICY,
+        "AWS::IAM::Policy",
+        json!({
+            "Roles": [reference(ids::STATE_MACHINE_ROLE)],
+            "PolicyName": "list-own-executions",
+            "PolicyDocument": {
+                "Version": "2012-10-17",
+                "Statement": [allow(&["states:ListExecutions"], vec![reference(ids::STATE_MACHINE)])],
+            },
+        }),
+    );
+}
+
+/// The states that end a run at once while an earlier run is still going, then go to `next`.
+/// `ListExecutions` lists the newest first and may not list this run yet (it is eventually
+/// consistent), so with at most two listed: none listed, or only this run, means no other run;
+/// two listed, or one that is not this run, means an earlier run is going.
+fn overlap_check(next: &str) -> Map<String, Value> {
+    let found = |path: &str| format!("{FOUND}.{path}");
+    let mut states = Map::new();
+    states.insert(
+        "NoteThisRun".into(),
+        json!({
+            "Type": "Pass",
+            "Parameters": { "execution.$": "$$.Execution.Id" },
+            "ResultPath": FOUND,
+            "Next": "FindRunningRuns",
+        }),
+    );
+    states.insert(
+        "FindRunningRuns".into(),
+        json!({
+            "Type": "Task",
+            "Resource": LIST_EXECUTIONS,
+            "Parameters": {
+                "StateMachineArn.$": "$$.StateMachine.Id",
+                "StatusFilter": "RUNNING",
+                "MaxResults": 2,
+            },
+            "ResultSelector": {
+                "count.$": "States.ArrayLength($.Executions)",
+                "executions.$": "$.Executions",
+            },
+            "ResultPath": found("running"),
+            "Next": "IsAnotherRunGoing",
+        }),
+    );
+    // Choice rules are tried in order, so a rule reads `executions[0]` only when one is listed.
+    states.insert(
+        "IsAnotherRunGoing".into(),
+        json!({
+            "Type": "Choice",
+            "Choices": [
+                { "Variable": found("running.count"), "NumericEquals": 0, "Next": next },
+                { "Variable": found("running.count"), "NumericGreaterThan": 1, "Next": "SkipOverlappingRun" },
+                {
+                    "Variable": found("running.executions[0].ExecutionArn"),
+                    "StringEqualsPath": found("execution"),
+                    "Next": next,
+                },
+            ],
+            "Default": "SkipOverlappingRun",
+        }),
+    );
+    states.insert(
+        "SkipOverlappingRun".into(),
+        json!({
+            "Type": "Succeed",
+            "Comment": "an earlier run is still going: this one is skipped, as a CronJob with concurrencyPolicy Forbid skips it",
+        }),
+    );
+    states
+}
+
+/// The state machine: the overlap check, then one task state running the task definition and
+/// waiting for it to stop.
 fn definition(context: &Context<'_>, workload: &Workload) -> Value {
     let mut parameters = Map::new();
     parameters.insert("Cluster".into(), json!("${Cluster}"));
@@ -105,10 +193,12 @@ fn definition(context: &Context<'_>, workload: &Workload) -> Value {
             );
         }
     }
+    let mut states = overlap_check("Run");
+    states.insert("Run".into(), state);
     json!({
         "Comment": format!("berth job {}", workload.name.value),
-        "StartAt": "Run",
-        "States": { "Run": state },
+        "StartAt": "NoteThisRun",
+        "States": states,
     })
 }
 
@@ -192,7 +282,7 @@ fn schedule(template: &mut Template, context: &Context<'_>, workload: &Workload)
         )],
         tags(context.workspace, Some(name)),
     );
-    template.resource(
+    template.resource_with(
         ids::SCHEDULE,
         "AWS::Scheduler::Schedule",
         json!({
@@ -204,7 +294,11 @@ fn schedule(template: &mut Template, context: &Context<'_>, workload: &Workload)
             "Target": {
                 "Arn": reference(ids::STATE_MACHINE),
                 "RoleArn": attribute(ids::SCHEDULE_ROLE, "Arn"),
+                // The overlap check adds to the input, which must be an object.
+                "Input": "{}",
             },
         }),
+        // No scheduled run before the state machine may check for an earlier one.
+        json!({ "DependsOn": ids::OVERLAP_POLICY }),
     );
 }

@@ -33,6 +33,7 @@ mod ids {
     pub const SCALABLE_TARGET: &str = "ScalableTarget";
     pub const STATE_MACHINE: &str = "StateMachine";
     pub const STATE_MACHINE_ROLE: &str = "StateMachineRole";
+    pub const OVERLAP_POLICY: &str = "StateMachineOverlapPolicy";
     pub const SCHEDULE: &str = "Schedule";
     pub const SCHEDULE_ROLE: &str = "ScheduleRole";
 

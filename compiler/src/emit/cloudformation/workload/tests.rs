@@ -303,6 +303,97 @@ fn jobs_run_through_a_state_machine_with_timeout_and_retries() {
     assert!(pass.contains(r#"["ExecutionRole","Arn"]"#) && pass.contains(r#"["TaskRole","Arn"]"#));
 }
 
+/// The state a job's state machine goes to from its overlap check when `ListExecutions` lists
+/// `listed` (newest first) for the run `this`: the check's Choice rules evaluated as Step
+/// Functions does, first match wins.
+fn after_overlap_check(definition: &Value, this: &str, listed: &[&str]) -> String {
+    let state = json!({
+        "berth": {
+            "execution": this,
+            "running": {
+                "count": listed.len(),
+                "executions": listed.iter().map(|arn| json!({ "ExecutionArn": arn })).collect::<Vec<_>>(),
+            },
+        },
+    });
+    let read = |path: &str| -> Value {
+        let mut value = &state;
+        for part in path.trim_start_matches("$.").split('.') {
+            value = match part.split_once('[') {
+                Some((key, index)) => {
+                    let index: usize = index.trim_end_matches(']').parse().expect("index");
+                    &value[key][index]
+                }
+                None => &value[part],
+            };
+        }
+        assert!(
+            !value.is_null(),
+            "{path} is not in the state: Step Functions fails the run"
+        );
+        value.clone()
+    };
+    let choice = &definition["States"]["IsAnotherRunGoing"];
+    for rule in choice["Choices"].as_array().expect("choices") {
+        let variable = read(rule["Variable"].as_str().expect("variable"));
+        let matches = if let Some(number) = rule.get("NumericEquals") {
+            variable.as_f64() == number.as_f64()
+        } else if let Some(number) = rule.get("NumericGreaterThan") {
+            variable.as_f64() > number.as_f64()
+        } else if let Some(path) = rule.get("StringEqualsPath") {
+            variable == read(path.as_str().expect("path"))
+        } else {
+            panic!("a rule this test does not know: {rule}")
+        };
+        if matches {
+            return rule["Next"].as_str().expect("next").to_owned();
+        }
+    }
+    choice["Default"].as_str().expect("default").to_owned()
+}
+
+#[test]
+fn a_job_run_never_overlaps_an_earlier_one() {
+    let workspace = workspace(SHOP, "fargate");
+    let nightly = stack(&workspace, "nightly");
+    let definition = &nightly["Resources"]["StateMachine"]["Properties"]["Definition"];
+    assert_eq!(definition["StartAt"], "NoteThisRun");
+    assert_eq!(
+        definition["States"]["NoteThisRun"]["Next"],
+        "FindRunningRuns"
+    );
+    let find = &definition["States"]["FindRunningRuns"];
+    assert_eq!(find["Parameters"]["StatusFilter"], "RUNNING");
+    assert_eq!(find["Parameters"]["MaxResults"], 2);
+    let (this, earlier, older) = ("arn:run:this", "arn:run:earlier", "arn:run:older");
+    let skip = "SkipOverlappingRun";
+    assert_eq!(after_overlap_check(definition, this, &[]), "Run");
+    assert_eq!(after_overlap_check(definition, this, &[this]), "Run");
+    assert_eq!(
+        after_overlap_check(definition, this, &[this, earlier]),
+        skip
+    );
+    assert_eq!(
+        after_overlap_check(definition, this, &[earlier]),
+        skip,
+        "ListExecutions may not list this run yet"
+    );
+    assert_eq!(
+        after_overlap_check(definition, this, &[earlier, older]),
+        skip
+    );
+    assert_eq!(definition["States"][skip]["Type"], "Succeed");
+    let policy = &nightly["Resources"]["StateMachineOverlapPolicy"]["Properties"];
+    assert_eq!(policy["Roles"], json!([{ "Ref": "StateMachineRole" }]));
+    assert_eq!(
+        policy["PolicyDocument"]["Statement"][0],
+        json!({ "Effect": "Allow", "Action": "states:ListExecutions", "Resource": { "Ref": "StateMachine" } })
+    );
+    let schedule = &nightly["Resources"]["Schedule"];
+    assert_eq!(schedule["DependsOn"], "StateMachineOverlapPolicy");
+    assert_eq!(schedule["Properties"]["Target"]["Input"], "{}");
+}
+
 #[test]
 fn autoscaled_services_leave_the_task_count_to_autoscaling() {
     let workspace = workspace(SHOP, "fargate");
