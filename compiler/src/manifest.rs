@@ -20,7 +20,8 @@ use crate::lower::Options;
 mod eks;
 
 pub use eks::{
-    ClusterRequirement, EksDeployment, KindRef, Provisioning, RequirementCheck, SharedStack,
+    ClusterRequirement, EksDeployment, KindRef, ParameterRef, Provisioning, RequirementCheck,
+    SharedStack,
 };
 
 /// The version written in the `berth` field.

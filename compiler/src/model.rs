@@ -163,6 +163,10 @@ pub enum EksCluster {
         version: Spanned<String>,
         /// Managed node groups.
         nodegroups: Vec<Nodegroup>,
+        /// IAM principals (role or user ARNs) given cluster admin access, besides the deployer.
+        admins: Vec<Spanned<String>>,
+        /// IPv4 CIDR blocks allowed to reach the public API endpoint; empty for anywhere.
+        public_access: Vec<Spanned<String>>,
     },
     /// An existing cluster, by name.
     Existing(Spanned<String>),

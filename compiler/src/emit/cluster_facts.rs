@@ -6,9 +6,11 @@
 use std::collections::BTreeMap;
 
 use super::cloudformation::Context;
-use super::cloudformation::eks::{CLUSTER_TAG, cluster_name, shared_stack_name};
+use super::cloudformation::eks::{
+    CLUSTER_TAG, DEPLOYER_PARAMETER, cluster_name, shared_stack_name,
+};
 use super::contract::{APPLIED_KINDS, ENVIRONMENT_LABEL, WORKSPACE_LABEL};
-use crate::manifest::{EksDeployment, KindRef, Provisioning, SharedStack};
+use crate::manifest::{EksDeployment, KindRef, ParameterRef, Provisioning, SharedStack};
 use crate::model::{EksCluster, Workspace};
 
 /// The `eks` section of an `eks` build of `workspace`.
@@ -47,6 +49,10 @@ pub fn eks(workspace: &Workspace) -> EksDeployment {
             &cluster,
             provisioning == Provisioning::New,
         ),
+        deployer: (provisioning == Provisioning::New).then(|| ParameterRef {
+            stack: context.platform_stack.clone(),
+            parameter: DEPLOYER_PARAMETER.to_owned(),
+        }),
         cluster,
         provisioning,
         namespace: workspace.eks.namespace.value.clone(),

@@ -12,7 +12,7 @@ use crate::model::{EksCluster, EksSettings, Nodegroup};
 use crate::source::{Span, Spanned};
 
 /// The children that only describe a cluster berth creates.
-const NEW_CLUSTER_SETTINGS: [&str; 2] = ["version", "nodegroup"];
+const NEW_CLUSTER_SETTINGS: [&str; 4] = ["version", "nodegroup", "admins", "public-access"];
 
 impl Lowerer<'_> {
     /// The `eks` block; without `namespace`, the workloads go into `default_namespace`
@@ -106,10 +106,14 @@ impl Lowerer<'_> {
                 desired: 2,
             });
         }
+        let admins = self.admins(tree);
+        let public_access = self.public_access(tree);
         EksSettings {
             cluster: EksCluster::New {
                 version,
                 nodegroups,
+                admins,
+                public_access,
             },
             namespace,
             external_secrets_role: None,
@@ -167,6 +171,60 @@ impl Lowerer<'_> {
                 .with_help(format!("use {choices}; if EKS released it after {}, upgrade berth", eks_versions::REVIEWED)),
             ),
         }
+    }
+
+    /// The `admins`: IAM role or user ARNs, each once.
+    fn admins(&mut self, tree: Option<&Tree<'_>>) -> Vec<Spanned<String>> {
+        let Some(node) = tree.and_then(|tree| tree.child("admins")) else {
+            return Vec::new();
+        };
+        let mut admins: Vec<Spanned<String>> = Vec::new();
+        for admin in self.all_text(node.node) {
+            if !is_principal_arn(&admin.value, &["role", "user"]) {
+                self.invalid(
+                    admin.span,
+                    format!("`{}` is not an IAM role or user ARN", admin.value),
+                    "not a principal ARN",
+                    "write `arn:aws:iam::123456789012:role/NAME` (a role's path included) or `arn:aws:iam::123456789012:user/NAME`; an assumed-role session ARN (`arn:aws:sts::…:assumed-role/…`) names its role as `arn:aws:iam::…:role/…`",
+                );
+                continue;
+            }
+            if let Some(first) = admins.iter().find(|first| first.value == admin.value) {
+                self.report(
+                    Diagnostic::new(
+                        Code::DuplicateName,
+                        format!("`{}` is listed twice", admin.value),
+                        admin.span,
+                        "listed again here",
+                    )
+                    .with_label(first.span, "first listed here")
+                    .with_help("EKS allows one access entry per principal; remove one of them"),
+                );
+                continue;
+            }
+            admins.push(admin);
+        }
+        admins
+    }
+
+    /// The `public-access` CIDR blocks: public IPv4 ranges (the private endpoint serves the VPC).
+    fn public_access(&mut self, tree: Option<&Tree<'_>>) -> Vec<Spanned<String>> {
+        let Some(node) = tree.and_then(|tree| tree.child("public-access")) else {
+            return Vec::new();
+        };
+        let mut blocks = Vec::new();
+        for block in self.all_text(node.node) {
+            match check_public_cidr(&block.value) {
+                Ok(()) => blocks.push(block),
+                Err(reason) => self.invalid(
+                    block.span,
+                    format!("`{}` cannot reach the public endpoint: {reason}", block.value),
+                    "invalid CIDR",
+                    "list the public IPv4 ranges your deployers and CI come from, e.g. `203.0.113.0/24`; nodes and pods reach the cluster through its private endpoint",
+                ),
+            }
+        }
+        blocks
     }
 
     fn nodegroup(&mut self, node: &KdlNode) -> Option<Nodegroup> {
@@ -240,6 +298,37 @@ pub(super) fn is_principal_arn(text: &str, kinds: &[&str]) -> bool {
                 .is_some_and(|name| !name.is_empty() && !name.ends_with('/'))))
 }
 
+/// Whether `text` is an IPv4 CIDR block of public addresses that EKS accepts as a public access
+/// range: private (RFC 1918), loopback and link-local ranges never reach a public endpoint.
+fn check_public_cidr(text: &str) -> Result<(), String> {
+    let (address, prefix) = text.split_once('/').ok_or("it has no `/prefix`")?;
+    let octets: Vec<u8> = address
+        .split('.')
+        .map(str::parse::<u8>)
+        .collect::<Result<_, _>>()
+        .map_err(|_| "the address is not IPv4")?;
+    let [first, second, third, fourth] = octets.as_slice() else {
+        return Err("the address is not IPv4".into());
+    };
+    let prefix: u8 = prefix.parse().map_err(|_| "the prefix is not a number")?;
+    if prefix > 32 {
+        return Err(format!("/{prefix} is longer than /32"));
+    }
+    let address = u32::from_be_bytes([*first, *second, *third, *fourth]);
+    if prefix < 32 && address & (u32::MAX >> prefix) != 0 {
+        return Err("the address has bits set past the prefix".into());
+    }
+    let private = *first == 10
+        || *first == 127
+        || (*first == 172 && (16..=31).contains(second))
+        || (*first == 192 && *second == 168)
+        || (*first == 169 && *second == 254);
+    if private && prefix >= 8 {
+        return Err("it is a private range".into());
+    }
+    Ok(())
+}
+
 fn is_role_arn(text: &str) -> bool {
     is_principal_arn(text, &["role"])
 }
@@ -247,6 +336,18 @@ fn is_role_arn(text: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn public_cidrs() {
+        assert!(check_public_cidr("203.0.113.0/24").is_ok());
+        assert!(check_public_cidr("0.0.0.0/0").is_ok());
+        assert!(check_public_cidr("198.51.100.7/32").is_ok());
+        assert!(check_public_cidr("10.0.0.0/8").is_err());
+        assert!(check_public_cidr("192.168.1.0/24").is_err());
+        assert!(check_public_cidr("203.0.113.1/24").is_err());
+        assert!(check_public_cidr("203.0.113.0").is_err());
+        assert!(check_public_cidr("203.0.113.0/33").is_err());
+    }
 
     #[test]
     fn principal_arns() {

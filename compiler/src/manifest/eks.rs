@@ -34,6 +34,12 @@ pub struct EksDeployment {
     /// reported with how to install it when missing.
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub requirements: Vec<ClusterRequirement>,
+    /// On a new cluster: the template parameter the deploy step fills with the ARN of the IAM
+    /// principal it deploys as (for an assumed-role session, its role's ARN with the role's path,
+    /// from `iam:GetRole`), which gets cluster admin access. Nobody else does, besides the
+    /// workspace's `admins`, so the deploy step can apply the manifests whoever created the stack.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub deployer: Option<ParameterRef>,
 }
 
 /// A Kubernetes kind.
@@ -102,6 +108,16 @@ pub enum RequirementCheck {
         /// `efs.csi.aws.com`.
         name: String,
     },
+}
+
+/// A template parameter the deploy step fills in.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ParameterRef {
+    /// The stack whose template has the parameter.
+    pub stack: String,
+    /// The parameter.
+    pub parameter: String,
 }
 
 /// Whether berth creates the cluster.

@@ -220,6 +220,30 @@ static CLUSTER: Node = single(
         "the existing cluster's name",
     )],
 );
+static ADMINS: Node = Node {
+    variadic: true,
+    ..single(
+        "admins",
+        "IAM roles or users given cluster admin access to a new cluster, besides whoever deploys it",
+        &[argument(
+            "arn",
+            ValueType::String,
+            "a role or user ARN, `arn:aws:iam::123456789012:role/…`",
+        )],
+    )
+};
+static PUBLIC_ACCESS: Node = Node {
+    variadic: true,
+    ..single(
+        "public-access",
+        "the only IPv4 CIDR blocks that may reach a new cluster's public API endpoint (default: anywhere)",
+        &[argument(
+            "cidr",
+            ValueType::String,
+            "a CIDR block, e.g. `203.0.113.0/24`",
+        )],
+    )
+};
 static EXTERNAL_SECRETS_ROLE: Node = single(
     "external-secrets-role",
     "with `cluster`: the IAM role the cluster's External Secrets controller already runs as (default: a role berth shares among the workspaces on the cluster)",
@@ -231,6 +255,8 @@ static EKS: Node = Node {
             &EKS_VERSION,
             &NAMESPACE,
             &NODEGROUP,
+            &ADMINS,
+            &PUBLIC_ACCESS,
             &CLUSTER,
             &EXTERNAL_SECRETS_ROLE,
         ],

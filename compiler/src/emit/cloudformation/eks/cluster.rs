@@ -1,20 +1,43 @@
-//! A new cluster: the cluster role, the cluster itself, the node role and the managed node
-//! groups.
+//! A new cluster: the cluster role, the cluster itself with its control-plane log group, the
+//! node role and the managed node groups.
 
 use std::collections::BTreeSet;
 
 use serde_json::{Map, Value, json};
 
 use super::{Cluster, service_trust};
-use crate::emit::cloudformation::platform::storage::unique_id;
+use crate::emit::cloudformation::platform::storage::{RETENTION_DAYS, unique_id};
 use crate::emit::cloudformation::platform::{Encryption, Network, depends_on, workspace_tags};
 use crate::emit::cloudformation::workload::iam::{allow, role_trusting};
 use crate::emit::cloudformation::{Context, Template, attribute, logical_id, reference, tags};
-use crate::model::Nodegroup;
+use crate::model::{EksCluster, Nodegroup};
+use crate::source::Spanned;
 
 const CLUSTER: &str = "Cluster";
 const CLUSTER_ROLE: &str = "ClusterRole";
 const NODE_ROLE: &str = "NodeRole";
+const CONTROL_PLANE_LOGS_GROUP: &str = "ControlPlaneLogGroup";
+
+/// What the file says about a new cluster.
+pub(super) struct Settings<'a> {
+    /// The Kubernetes version.
+    pub version: &'a str,
+    /// The managed node groups.
+    pub nodegroups: &'a [Nodegroup],
+    /// The CIDR blocks allowed to reach the public endpoint; empty for anywhere.
+    pub public_access: &'a [Spanned<String>],
+}
+
+/// The log group EKS writes a new cluster's control-plane logs to, `/aws/eks/<cluster>/cluster`;
+/// `None` for an existing cluster, whose logs are its owner's.
+pub fn control_plane_log_group(context: &Context<'_>) -> Option<String> {
+    match context.workspace.eks.cluster {
+        EksCluster::New { .. } if context.workspace.target.value == crate::model::Target::Eks => {
+            Some(format!("/aws/eks/{}/cluster", context.naming.prefix()))
+        }
+        _ => None,
+    }
+}
 
 /// Every control-plane log type, sent to `/aws/eks/<cluster>/cluster`.
 const CONTROL_PLANE_LOGS: [&str; 5] = [
@@ -25,15 +48,20 @@ const CONTROL_PLANE_LOGS: [&str; 5] = [
     "scheduler",
 ];
 
-/// The cluster role, the cluster, the node role and one managed node group per `nodegroups`.
+/// The cluster role, the control-plane log group, the cluster, the node role and one managed
+/// node group per node group of `settings`.
 pub(super) fn new_cluster(
     context: &Context<'_>,
     template: &mut Template,
     network: &Network,
     encryption: &Encryption,
-    version: &str,
-    nodegroups: &[Nodegroup],
+    settings: &Settings<'_>,
 ) -> Cluster {
+    let Settings {
+        version,
+        nodegroups,
+        public_access,
+    } = *settings;
     let naming = context.naming;
     // The control plane envelope-encrypts Kubernetes secrets with the workspace key.
     let secrets_encryption = allow(
@@ -66,26 +94,51 @@ pub(super) fn new_cluster(
         .iter()
         .map(|kind| json!({ "Type": kind }))
         .collect();
-    template.resource(
+    // EKS writes to this group when it exists, so it keeps logs for the retention berth sets,
+    // encrypted with the workspace key, instead of creating one that keeps them forever.
+    if let Some(name) = control_plane_log_group(context) {
+        template.resource_with(
+            CONTROL_PLANE_LOGS_GROUP,
+            "AWS::Logs::LogGroup",
+            json!({
+                "LogGroupName": name,
+                "RetentionInDays": RETENTION_DAYS,
+                "KmsKeyId": encryption.key_arn.clone(),
+                "Tags": workspace_tags(context),
+            }),
+            json!({ "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete" }),
+        );
+    }
+    let mut endpoint = json!({
+        "SubnetIds": subnets,
+        "EndpointPublicAccess": true,
+        "EndpointPrivateAccess": true,
+    });
+    if !public_access.is_empty() {
+        endpoint["PublicAccessCidrs"] = public_access
+            .iter()
+            .map(|block| Value::String(block.value.clone()))
+            .collect();
+    }
+    template.resource_with(
         CLUSTER,
         "AWS::EKS::Cluster",
         json!({
             "Name": naming.prefix(),
             "Version": version,
             "RoleArn": attribute(CLUSTER_ROLE, "Arn"),
-            "ResourcesVpcConfig": {
-                "SubnetIds": subnets,
-                "EndpointPublicAccess": true,
-                "EndpointPrivateAccess": true,
-            },
+            "ResourcesVpcConfig": endpoint,
             "Logging": { "ClusterLogging": { "EnabledTypes": logs } },
             "EncryptionConfig": [{
                 "Provider": { "KeyArn": encryption.key_arn.clone() },
                 "Resources": ["secrets"],
             }],
+            // Access entries only (no aws-auth ConfigMap), and no implicit admin for whoever
+            // created the cluster: the deployer and the `admins` get explicit access entries
+            // ([`super::access`]), so access does not depend on which identity ran CloudFormation.
             "AccessConfig": {
-                "AuthenticationMode": "API_AND_CONFIG_MAP",
-                "BootstrapClusterCreatorAdminPermissions": true,
+                "AuthenticationMode": "API",
+                "BootstrapClusterCreatorAdminPermissions": false,
             },
             // Extended support, explicitly: at the end of standard support EKS then leaves the
             // control plane at the version the template names (berth warns while it costs more)
@@ -93,6 +146,7 @@ pub(super) fn new_cluster(
             "UpgradePolicy": { "SupportType": "EXTENDED" },
             "Tags": workspace_tags(context),
         }),
+        json!({ "DependsOn": [CONTROL_PLANE_LOGS_GROUP] }),
     );
     role_trusting(
         template,

@@ -20,6 +20,7 @@
 //! There is no load balancer (the controller creates one from the Ingresses), ECS cluster or
 //! Cloud Map namespace.
 
+mod access;
 mod addons;
 mod cluster;
 mod identity;
@@ -38,6 +39,8 @@ use crate::emit::contract::platform::{
 };
 use crate::model::EksCluster;
 
+pub use access::DEPLOYER_PARAMETER;
+pub use cluster::control_plane_log_group;
 pub use identity::pod_identity_stack;
 pub use shared::{CLUSTER_TAG, cluster_name, shared_cluster_stack, shared_stack_name};
 
@@ -62,15 +65,21 @@ pub fn eks_platform_stack(context: &Context<'_>) -> Template {
         EksCluster::New {
             version,
             nodegroups,
+            admins,
+            public_access,
         } => {
             let cluster = cluster::new_cluster(
                 context,
                 &mut template,
                 &network,
                 &encryption,
-                &version.value,
-                nodegroups,
+                &cluster::Settings {
+                    version: &version.value,
+                    nodegroups,
+                    public_access,
+                },
             );
+            access::access_entries(context, &mut template, &cluster, admins);
             addons::addons(context, &mut template, &cluster);
             cluster
         }

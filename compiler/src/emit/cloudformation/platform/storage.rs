@@ -14,7 +14,7 @@ const LOG_GROUP: &str = "LogGroup";
 const FILE_SYSTEM: &str = "FileSystem";
 
 /// How long the log groups keep logs.
-pub(super) const RETENTION_DAYS: u32 = 30;
+pub(crate) const RETENTION_DAYS: u32 = 30;
 /// How many images a repository keeps.
 const KEPT_IMAGES: u32 = 50;
 /// The access point of volume `volume` as logical id `id` in a workload stack: rooted at
@@ -66,10 +66,15 @@ pub(crate) fn encryption(context: &Context<'_>, template: &mut Template, uses: &
             "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{name}"
         ))
     };
-    let encrypted_logs = json!([
+    let mut encrypted_logs = vec![
         log_group_arn(&log_group),
         log_group_arn(&context.naming.flow_log_group()),
-    ]);
+    ];
+    if let Some(control_plane) = crate::emit::cloudformation::eks::control_plane_log_group(context)
+    {
+        encrypted_logs.push(log_group_arn(&control_plane));
+    }
+    let encrypted_logs = Value::Array(encrypted_logs);
     let policy = json!({
         "Version": "2012-10-17",
         "Statement": [

@@ -1,5 +1,6 @@
 //! Properties of the `eks` platform stack that must hold for any workspace.
 
+mod access;
 mod shared;
 
 use std::collections::BTreeSet;
