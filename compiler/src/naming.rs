@@ -15,7 +15,7 @@ use sha2::{Digest, Sha256};
 
 use std::fmt::Write as _;
 
-use crate::model::{Target, Workload, WorkloadKind, Workspace};
+use crate::model::{Network, Nodegroup, Target, Workload, WorkloadKind, Workspace};
 use crate::source::Span;
 
 /// How many hex digits of the sha256 a shortened name ends with.
@@ -28,13 +28,7 @@ pub fn shorten(name: &str, max: usize) -> String {
     if name.chars().count() <= max {
         return name.to_owned();
     }
-    let digest = Sha256::digest(name.as_bytes());
-    let hash: String = digest
-        .iter()
-        .flat_map(|byte| [byte >> 4, byte & 0x0f])
-        .take(HASH_DIGITS)
-        .map(|nibble| char::from_digit(u32::from(nibble), 16).unwrap_or('0'))
-        .collect();
+    let hash = short_hash(name);
     let kept: String = name
         .chars()
         .take(max.saturating_sub(HASH_DIGITS + 1))
@@ -45,6 +39,16 @@ pub fn shorten(name: &str, max: usize) -> String {
     } else {
         format!("{kept}-{hash}")
     }
+}
+
+/// The first [`HASH_DIGITS`] hex digits of the sha256 of `text`.
+fn short_hash(text: &str) -> String {
+    Sha256::digest(text.as_bytes())
+        .iter()
+        .flat_map(|byte| [byte >> 4, byte & 0x0f])
+        .take(HASH_DIGITS)
+        .map(|nibble| char::from_digit(u32::from(nibble), 16).unwrap_or('0'))
+        .collect()
 }
 
 /// The stack of what every workspace on the EKS cluster `cluster` shares,
@@ -287,9 +291,35 @@ impl<'a> Naming<'a> {
         format!("{}/{}/{repository}", self.workspace, self.environment)
     }
 
-    /// A managed node group.
-    pub fn nodegroup(&self, nodegroup: &str) -> String {
-        format!("{}-{nodegroup}", self.prefix())
+    /// A managed node group, `<workspace>-<env>-<nodegroup>-<hash>`: eight hex digits of a hash
+    /// of what EKS cannot change in a node group in place (its instance type, hence its AMI type,
+    /// and the subnets its nodes run in, which `network` decides). Editing one of those then
+    /// names a new node group, which CloudFormation creates before it deletes the old one (EKS
+    /// drains the old nodes as it goes), so the workloads keep nodes throughout; under a fixed
+    /// name the replacement would fail, the new group's name being taken.
+    pub fn nodegroup(&self, nodegroup: &Nodegroup, network: &Network) -> String {
+        let subnets = match network {
+            Network::New { cidr, zones, nat } => format!("{} {zones} {nat}", cidr.value),
+            Network::Existing {
+                public_subnets,
+                private_subnets,
+                ..
+            } => {
+                // The nodes run in the private subnets when there are any (as the platform's
+                // network decides), else in the public ones.
+                let used = if private_subnets.is_empty() {
+                    public_subnets
+                } else {
+                    private_subnets
+                };
+                used.iter()
+                    .map(|subnet| subnet.value.as_str())
+                    .collect::<Vec<_>>()
+                    .join(",")
+            }
+        };
+        let hash = short_hash(&format!("{} {subnets}", nodegroup.instance_type));
+        format!("{}-{}-{hash}", self.prefix(), nodegroup.name.value)
     }
 
     /// The Cloud Map namespace services reach each other in.
@@ -477,9 +507,9 @@ pub fn generated_names(workspace: &Workspace) -> Vec<GeneratedName> {
             for group in nodegroups {
                 let sources = with(&[(group.name.value.clone(), group.name.span)]);
                 names.push(name(
-                    naming.nodegroup(&group.name.value),
+                    naming.nodegroup(group, &workspace.network),
                     NODEGROUP,
-                    "<workspace>-<env>-<nodegroup>",
+                    "<workspace>-<env>-<nodegroup>-<hash>",
                     sources,
                 ));
             }

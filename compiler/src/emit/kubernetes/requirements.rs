@@ -9,6 +9,10 @@ use std::collections::BTreeSet;
 use serde_json::Value;
 
 use super::{Context, namespace_documents, workload};
+use crate::emit::cloudformation::eks::{
+    CONTROLLER_NAMESPACE, CONTROLLER_SERVICE_ACCOUNT, METRICS_SERVER,
+};
+use crate::emit::contract::platform::VPC_ID;
 use crate::manifest::{ClusterRequirement, RequirementCheck};
 use crate::model::Workspace;
 
@@ -20,7 +24,8 @@ const INGRESS_CONTROLLER: &str = "ingress.k8s.aws/alb";
 const EXTERNAL_SECRETS: &str = "external-secrets";
 
 /// The requirements of `workspace`'s objects on `cluster`; `new_cluster` when the platform
-/// stack creates it (and so installs the EFS CSI driver add-on).
+/// stack creates it (and so installs the metrics server and EFS CSI driver add-ons, and the load
+/// balancer controller's role).
 pub fn requirements(
     workspace: &Workspace,
     cluster: &str,
@@ -89,16 +94,11 @@ pub fn requirements(
                     controller: INGRESS_CONTROLLER.to_owned(),
                 },
                 RequirementCheck::Deployment {
-                    namespace: "kube-system".to_owned(),
-                    name: "aws-load-balancer-controller".to_owned(),
+                    namespace: CONTROLLER_NAMESPACE.to_owned(),
+                    name: CONTROLLER_SERVICE_ACCOUNT.to_owned(),
                 },
             ],
-            install: format!(
-                "`helm repo add eks https://aws.github.io/eks-charts` then `helm install \
-                 aws-load-balancer-controller eks/aws-load-balancer-controller --namespace \
-                 kube-system --set clusterName={cluster}`, with an IAM role for its service \
-                 account (docs/eks.md); the chart creates the `{INGRESS_CLASS}` IngressClass"
-            ),
+            install: load_balancer_controller_install(workspace, cluster, new_cluster),
             installed_by: None,
         });
     }
@@ -112,9 +112,10 @@ pub fn requirements(
                 name: "v1beta1.metrics.k8s.io".to_owned(),
             }],
             install: format!(
-                "`aws eks create-addon --cluster-name {cluster} --addon-name metrics-server`"
+                "`aws eks create-addon --cluster-name {cluster} --addon-name {METRICS_SERVER}`"
             ),
-            installed_by: None,
+            installed_by: new_cluster
+                .then(|| format!("the platform stack's EKS add-on `{METRICS_SERVER}`")),
         });
     }
     let claims = needed(&["PersistentVolumeClaim", "StorageClass"]);
@@ -136,4 +137,35 @@ pub fn requirements(
         });
     }
     requirements
+}
+
+/// How to install the AWS Load Balancer Controller with Helm. On a cluster berth creates, the
+/// platform stack has given its service account a role through Pod Identity, and the command
+/// names the region and VPC (nodes' instance metadata is out of the pods' reach); elsewhere the
+/// controller needs a role from the cluster's owners. WAF and Shield stay off: berth asks for
+/// neither, and the role is not allowed them.
+fn load_balancer_controller_install(
+    workspace: &Workspace,
+    cluster: &str,
+    new_cluster: bool,
+) -> String {
+    let chart = format!(
+        "`helm repo add eks https://aws.github.io/eks-charts` then `helm install \
+         {CONTROLLER_SERVICE_ACCOUNT} eks/aws-load-balancer-controller --namespace \
+         {CONTROLLER_NAMESPACE} --set clusterName={cluster}"
+    );
+    if new_cluster {
+        format!(
+            "{chart} --set region={} --set vpcId=<the platform stack's `{VPC_ID}` output> --set \
+             enableShield=false --set enableWaf=false --set enableWafv2=false` (the platform stack \
+             gives its service account `{CONTROLLER_NAMESPACE}/{CONTROLLER_SERVICE_ACCOUNT}` its \
+             IAM role through Pod Identity); the chart creates the `{INGRESS_CLASS}` IngressClass",
+            workspace.region.value
+        )
+    } else {
+        format!(
+            "{chart}`, with an IAM role for its service account (docs/eks.md); the chart creates \
+             the `{INGRESS_CLASS}` IngressClass"
+        )
+    }
 }

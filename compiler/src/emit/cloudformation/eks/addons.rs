@@ -1,5 +1,11 @@
-//! The managed add-ons of a new cluster: networking, DNS, the Pod Identity agent and, when a
-//! volume exists, the EFS CSI driver with the role its controller assumes through Pod Identity.
+//! The managed add-ons of a new cluster: networking, DNS, the Pod Identity agent, the metrics
+//! server (the metrics API autoscalers and `kubectl top` read) and, when a volume exists, the EFS
+//! CSI driver with the role its controller assumes through Pod Identity.
+//!
+//! No add-on pins a version: EKS then installs the default version of each add-on for the
+//! cluster's Kubernetes version, which exists by construction (a pinned version that EKS does not
+//! publish for the cluster's version fails the stack). The EBS CSI driver is not installed:
+//! berth's volumes are EFS file systems.
 
 use serde_json::{Value, json};
 
@@ -9,6 +15,8 @@ use crate::emit::cloudformation::workload::iam::role_trusting;
 use crate::emit::cloudformation::{Context, Template, attribute, logical_id};
 
 const POD_IDENTITY_AGENT: &str = "eks-pod-identity-agent";
+/// The metrics server, an EKS community add-on.
+pub const METRICS_SERVER: &str = "metrics-server";
 const EFS_CSI_DRIVER: &str = "aws-efs-csi-driver";
 /// The service account of the EFS CSI controller, in `kube-system`.
 const EFS_CSI_CONTROLLER: &str = "efs-csi-controller-sa";
@@ -19,22 +27,18 @@ pub(super) fn addon_id(name: &str) -> String {
     logical_id(&["Addon", name])
 }
 
-/// `vpc-cni`, `kube-proxy`, `eks-pod-identity-agent` and `coredns` (once a node group exists,
-/// since its pods need nodes to become ready), plus the EFS CSI driver when a volume exists.
+/// `vpc-cni`, `kube-proxy`, `eks-pod-identity-agent`, and `coredns` and `metrics-server` (once
+/// the node groups exist, since their pods need nodes to become ready), plus the EFS CSI driver
+/// when a volume exists.
 /// Each takes over the self-managed copy EKS installed (`OVERWRITE`), at the default version
 /// for the cluster's Kubernetes version.
 pub(super) fn addons(context: &Context<'_>, template: &mut Template, cluster: &Cluster) {
     for name in ["vpc-cni", "kube-proxy", POD_IDENTITY_AGENT] {
         addon(context, template, cluster, name, None, &[]);
     }
-    addon(
-        context,
-        template,
-        cluster,
-        "coredns",
-        None,
-        &cluster.nodegroups,
-    );
+    for name in ["coredns", METRICS_SERVER] {
+        addon(context, template, cluster, name, None, &cluster.nodegroups);
+    }
     if context.volumes.is_empty() {
         return;
     }

@@ -171,7 +171,7 @@ pub(super) fn new_cluster(
             "AWS::EKS::Nodegroup",
             json!({
                 "ClusterName": reference(CLUSTER),
-                "NodegroupName": naming.nodegroup(&group.name.value),
+                "NodegroupName": naming.nodegroup(group, &context.workspace.network),
                 "NodeRole": attribute(NODE_ROLE, "Arn"),
                 "Subnets": network.workload_subnets,
                 "ScalingConfig": {

@@ -14,6 +14,8 @@
 //! - `cluster`: for a new cluster, its role, the cluster (secrets encrypted with the key, every
 //!   control-plane log type on), the node role and the managed node groups.
 //! - `addons`: the managed add-ons of a new cluster, with the EFS CSI driver's Pod Identity.
+//! - `load_balancer`: the AWS Load Balancer Controller's role on a new cluster, through Pod
+//!   Identity.
 //! - `identity`: the External Secrets Operator's role that reads secrets through the pod roles
 //!   (platform), and each workload's pod role and Pod Identity association (its own stack).
 //!
@@ -24,6 +26,7 @@ mod access;
 mod addons;
 mod cluster;
 mod identity;
+mod load_balancer;
 mod shared;
 #[cfg(test)]
 mod tests;
@@ -40,8 +43,10 @@ use crate::emit::contract::platform::{
 use crate::model::EksCluster;
 
 pub use access::DEPLOYER_PARAMETER;
+pub use addons::METRICS_SERVER;
 pub use cluster::control_plane_log_group;
 pub use identity::pod_identity_stack;
+pub use load_balancer::{CONTROLLER_NAMESPACE, CONTROLLER_SERVICE_ACCOUNT};
 pub use shared::{CLUSTER_TAG, cluster_name, shared_cluster_stack, shared_stack_name};
 
 const FILE_SYSTEM_GROUP: &str = "FileSystemSecurityGroup";
@@ -81,6 +86,7 @@ pub fn eks_platform_stack(context: &Context<'_>) -> Template {
             );
             access::access_entries(context, &mut template, &cluster, admins);
             addons::addons(context, &mut template, &cluster);
+            load_balancer::load_balancer_controller(context, &mut template, &network, &cluster);
             cluster
         }
         EksCluster::Existing(name) => Cluster {
