@@ -94,6 +94,17 @@ fn clients(cloudformation: CloudFormation, ecs: aws_sdk_ecs::Client) -> Clients 
             credentials: None,
             region: "us-east-1".to_owned(),
         },
+        // Never called here: minimal is not an eks build, so nobody is granted cluster access.
+        sts: aws_sdk_sts::Client::from_conf(
+            aws_sdk_sts::Config::builder()
+                .behavior_version(aws_sdk_sts::config::BehaviorVersion::latest())
+                .build(),
+        ),
+        iam: aws_sdk_iam::Client::from_conf(
+            aws_sdk_iam::Config::builder()
+                .behavior_version(aws_sdk_iam::config::BehaviorVersion::latest())
+                .build(),
+        ),
     }
 }
 

@@ -201,3 +201,63 @@ fn destroy_keeps_a_repository_that_holds_images_unless_told_to_delete_them() {
     }
     session.checked_log();
 }
+
+/// eks-new-cluster, deployed by CI through a role with a path (`/ci/`): the platform stack grants
+/// cluster-admin access to that role by its ARN with the path, which STS's session ARN lacks and
+/// EKS needs, so whoever deploys can apply the manifests.
+#[test]
+#[ignore = "needs the moto venv: run `bash .ci/test`"]
+fn the_deploying_role_gets_cluster_access_by_its_arn_with_its_path() {
+    let emulator = Emulator::get();
+    let session = emulator.session();
+    let workspace = support::example("eks-new-cluster");
+    let trust = r#"{"Version":"2012-10-17","Statement":[{"Effect":"Allow","Principal":{"AWS":"arn:aws:iam::123456789012:root"},"Action":"sts:AssumeRole"}]}"#;
+    let created = session.query(
+        "iam",
+        "us-east-1",
+        &[
+            ("Action", "CreateRole"),
+            ("Version", "2010-05-08"),
+            ("RoleName", "deployer"),
+            ("Path", "/ci/"),
+            ("AssumeRolePolicyDocument", trust),
+        ],
+    );
+    let role = aws::tag(&created, "Arn").expect("CreateRole answers the role's ARN");
+    assert_eq!(role, "arn:aws:iam::123456789012:role/ci/deployer");
+    let assumed = session.query(
+        "sts",
+        "us-east-1",
+        &[
+            ("Action", "AssumeRole"),
+            ("Version", "2011-06-15"),
+            ("RoleArn", &role),
+            ("RoleSessionName", "pipeline-42"),
+        ],
+    );
+    let credential = |name: &str| aws::tag(&assumed, name).expect("AssumeRole credentials");
+
+    let deployed = run(session
+        .berth(workspace.path())
+        .arg("deploy")
+        .env("AWS_ACCESS_KEY_ID", credential("AccessKeyId"))
+        .env("AWS_SECRET_ACCESS_KEY", credential("SecretAccessKey"))
+        .env("AWS_SESSION_TOKEN", credential("SessionToken")));
+    assert!(
+        deployed.stderr.contains("berth::image-missing"),
+        "stops before the manifests, the platform deployed: {}",
+        deployed.stderr
+    );
+    let entries = support::rest_get(
+        &session,
+        "eks",
+        "us-west-2",
+        "/clusters/catalog-default/access-entries",
+    );
+    assert_eq!(
+        entries["accessEntries"],
+        serde_json::json!(["arn:aws:iam::123456789012:role/catalog-developers", role]),
+        "the workspace's admins and the deploying role, by its ARN with the path"
+    );
+    session.checked_log();
+}

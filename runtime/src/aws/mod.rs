@@ -1,7 +1,8 @@
 //! AWS access for every command that talks to AWS: one place builds the SDK configuration and
 //! the clients, and one place ([`error`]) turns SDK errors into what a user can act on.
 //!
-//! Clients: CloudFormation, ECS, ECR, EKS, SSM (the parameters workload stacks read) and STS.
+//! Clients: CloudFormation, ECS, ECR, EKS, SSM (the parameters workload stacks read), STS and
+//! IAM (who deploys).
 //!
 //! - Credentials come from `aws-config`'s default chain: environment variables, the shared
 //!   config and credentials files (profiles, `AWS_PROFILE`), SSO, `credential_process`, web
@@ -98,5 +99,10 @@ impl Aws {
     /// STS.
     pub fn sts(&self) -> aws_sdk_sts::Client {
         aws_sdk_sts::Client::new(&self.config)
+    }
+
+    /// IAM (global; reads the deploying role's path).
+    pub fn iam(&self) -> aws_sdk_iam::Client {
+        aws_sdk_iam::Client::new(&self.config)
     }
 }

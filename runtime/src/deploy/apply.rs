@@ -20,7 +20,7 @@ use super::event::{Event, Reporter};
 use super::images::{self, Resolution, ResolvedImage};
 use super::plan::{self, Decision, Stage};
 use super::stack_step::{StackJob, StackResult, deploy_stack};
-use super::{Clients, Settings, lock, rollout};
+use super::{Clients, Settings, deployer, lock, rollout};
 
 /// What a deploy did.
 #[derive(Clone, Debug, Serialize)]
@@ -92,6 +92,7 @@ pub async fn deploy(
     let mut images = resolve_images(clients, build, &observed).await?;
     plan::fill_parameters(&mut stages, &images);
     fill_ssm(clients, &mut stages).await?;
+    deployer::fill(clients, build, &mut stages, &mut notes).await?;
     let decisions = decide_all(clients, &stages, &observed, settings.parallel).await?;
     let first_change = stages
         .iter()

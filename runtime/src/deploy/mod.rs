@@ -22,6 +22,7 @@ pub mod apply;
 pub mod build;
 pub mod cloudformation;
 pub mod cluster;
+pub mod deployer;
 pub mod destroy;
 pub mod error;
 pub mod event;
@@ -56,6 +57,10 @@ pub struct Clients {
     pub ecr: images::EcrClients,
     /// EKS and what signs the cluster's tokens (on `eks`).
     pub cluster: cluster::ClusterClients,
+    /// STS (who deploys).
+    pub sts: aws_sdk_sts::Client,
+    /// IAM (the deploying role's ARN with its path).
+    pub iam: aws_sdk_iam::Client,
 }
 
 impl Clients {
@@ -83,6 +88,8 @@ impl Clients {
                 others,
             },
             cluster: cluster::ClusterClients::new(aws),
+            sts: aws.sts(),
+            iam: aws.iam(),
         }
     }
 }

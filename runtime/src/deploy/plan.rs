@@ -129,6 +129,16 @@ pub fn fill_parameters(stages: &mut [Stage], images: &[ResolvedImage]) {
     }
 }
 
+/// Sets the parameter `parameter` of the stack `stack` to `value`.
+pub fn fill_parameter(stages: &mut [Stage], stack: &str, parameter: &str, value: &str) {
+    for spec in stages.iter_mut().flat_map(|stage| stage.stacks.iter_mut()) {
+        if spec.name == stack {
+            spec.parameters
+                .insert(parameter.to_owned(), value.to_owned());
+        }
+    }
+}
+
 /// Whether a stack's template must be fetched to decide: it is stable, its parameters and tags
 /// already match, and each SSM-typed parameter resolved to the value the parameter holds now
 /// (the template is the last thing compared, and the only costly one).

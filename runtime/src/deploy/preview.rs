@@ -117,6 +117,8 @@ pub async fn plan(
     let images = images::resolve(&clients.ecr, &build.manifest.images, &deployed).await?;
     plan::fill_parameters(&mut stages, &images);
     super::apply::fill_ssm(clients, &mut stages).await?;
+    let mut deployer_notes = Vec::new();
+    super::deployer::fill(clients, build, &mut stages, &mut deployer_notes).await?;
     let changing: Vec<String> = Vec::new();
     let changing = std::sync::Mutex::new(changing);
     let mut stacks = Vec::new();
@@ -154,6 +156,7 @@ pub async fn plan(
         .collect();
     let kubernetes = super::cluster::plan(build, clients, settings, &images).await?;
     let mut notes = build.notes.clone();
+    notes.extend(deployer_notes);
     for note in &notes {
         reporter.report(Event::Note {
             message: note.clone(),
