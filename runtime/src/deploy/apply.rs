@@ -78,7 +78,7 @@ pub async fn deploy(
     settings: &Settings,
     reporter: &dyn Reporter,
 ) -> Result<DeployOutcome, DeployError> {
-    let notes = build.notes.clone();
+    let mut notes = build.notes.clone();
     let mut stages = plan::stages(build);
     for spec in stages.iter().flat_map(|stage| &stage.stacks) {
         if spec.body.len() > INLINE_TEMPLATE_LIMIT {
