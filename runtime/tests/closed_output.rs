@@ -181,6 +181,8 @@ fn commands_that_print_to_stderr_end_quietly_when_it_is_closed() {
     let out_text = out.to_string_lossy().into_owned();
     let starter = out.with_extension("kdl");
     let starter_text = starter.to_string_lossy().into_owned();
+    // `init` never overwrites: a file an earlier run with this process id left would make it exit 2.
+    let _ = std::fs::remove_file(&starter);
     let cases: [(&[&str], i32); 11] = [
         (&["init", &starter_text], 0),
         (&["port", "tests/fixtures/many-mistakes/berth.kdl"], 1),
@@ -210,4 +212,5 @@ fn commands_that_print_to_stderr_end_quietly_when_it_is_closed() {
         "the build was not written"
     );
     fs_err::remove_dir_all(&out).expect("cleanup");
+    fs_err::remove_file(&starter).expect("cleanup");
 }
