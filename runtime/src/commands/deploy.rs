@@ -1,6 +1,6 @@
 //! `berth deploy`: deploy the stacks in order, wait for the rollouts, print the endpoints.
 
-use crate::cli::{DeployArgs, Format};
+use crate::cli::DeployArgs;
 use crate::deploy::{Settings, apply};
 use crate::stdio;
 
@@ -25,17 +25,13 @@ pub fn run(args: &DeployArgs) -> u8 {
     });
     match result {
         Ok(outcome) => {
-            let text = match args.format {
-                Format::Json => format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&outcome).unwrap_or_default()
-                ),
-                Format::Human => render_deploy::deploy_human(
-                    &outcome,
+            let text = session::outcome_text(&outcome, args.format, |outcome| {
+                render_deploy::deploy_human(
+                    outcome,
                     &build.manifest.workspace,
                     &build.manifest.environment,
-                ),
-            };
+                )
+            });
             stdio::print(&text)
         }
         Err(error) => session::render_error(&error, args.format),

@@ -2,7 +2,7 @@
 
 use std::io::{BufRead, IsTerminal};
 
-use crate::cli::{DestroyArgs, Format};
+use crate::cli::DestroyArgs;
 use crate::deploy::{Settings, destroy};
 use crate::{EXIT_INVALID, EXIT_USAGE, stdio};
 
@@ -53,17 +53,9 @@ pub fn run(args: &DestroyArgs) -> u8 {
     });
     match result {
         Ok(outcome) => {
-            let text = match args.format {
-                Format::Json => format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&outcome).unwrap_or_default()
-                ),
-                Format::Human => render_deploy::destroy_human(
-                    &outcome,
-                    &manifest.workspace,
-                    &manifest.environment,
-                ),
-            };
+            let text = session::outcome_text(&outcome, args.format, |outcome| {
+                render_deploy::destroy_human(outcome, &manifest.workspace, &manifest.environment)
+            });
             stdio::print(&text)
         }
         Err(error) => session::render_error(&error, args.format),

@@ -1,6 +1,6 @@
 //! `berth plan`: what a deploy would change, from CloudFormation's change sets.
 
-use crate::cli::{Format, PlanArgs};
+use crate::cli::PlanArgs;
 use crate::deploy::{Settings, preview};
 use crate::{EXIT_INVALID, EXIT_OK, stdio};
 
@@ -26,13 +26,7 @@ pub fn run(args: &PlanArgs) -> u8 {
     });
     match result {
         Ok(plan) => {
-            let text = match args.format {
-                Format::Json => format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&plan).unwrap_or_default()
-                ),
-                Format::Human => render_deploy::plan_human(&plan),
-            };
+            let text = session::outcome_text(&plan, args.format, render_deploy::plan_human);
             let printed = stdio::print(&text);
             if printed != EXIT_OK {
                 printed

@@ -118,6 +118,21 @@ pub(crate) fn reporter(format: Format) -> Arc<dyn Reporter> {
     }
 }
 
+/// What a deploy command prints on success: `outcome` as pretty JSON, or `human`'s rendering.
+pub(crate) fn outcome_text<T: serde::Serialize>(
+    outcome: &T,
+    format: Format,
+    human: impl FnOnce(&T) -> String,
+) -> String {
+    match format {
+        Format::Json => format!(
+            "{}\n",
+            serde_json::to_string_pretty(outcome).unwrap_or_default()
+        ),
+        Format::Human => human(outcome),
+    }
+}
+
 /// Renders `error` once (stderr for people, stdout for `--format json`); returns its exit code.
 pub(crate) fn render_error(error: &DeployError, format: Format) -> u8 {
     match format {

@@ -1,6 +1,6 @@
 //! `berth status`: the stacks, services and endpoints as deployed.
 
-use crate::cli::{Format, StatusArgs};
+use crate::cli::StatusArgs;
 use crate::deploy::{Activity, Settings, status};
 use crate::stdio;
 
@@ -20,13 +20,9 @@ pub fn run(args: &StatusArgs) -> u8 {
     });
     match result {
         Ok(outcome) => {
-            let text = match args.format {
-                Format::Json => format!(
-                    "{}\n",
-                    serde_json::to_string_pretty(&outcome).unwrap_or_default()
-                ),
-                Format::Human => render_deploy::status_human(&outcome),
-            };
+            let text = session::outcome_text(&outcome, args.format, |outcome| {
+                render_deploy::status_human(outcome)
+            });
             stdio::print(&text)
         }
         Err(error) => session::render_error(&error, args.format),
