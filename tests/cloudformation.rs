@@ -1,7 +1,8 @@
 //! `berth build` for ecs and fargate: every example builds and the output is pinned by
 //! snapshots. For every target (eks: the platform and Pod Identity stacks) the templates are
 //! byte-identical across runs, within CloudFormation's limits, hold no secret or privileged
-//! container, and every reference (imports included) resolves. IAM: tests/least_privilege.rs.
+//! container, every reference (imports included) resolves, and every log group has a writer (a
+//! container, a flow log or the EKS control plane). IAM: tests/least_privilege.rs.
 
 use std::collections::BTreeSet;
 use std::fmt::Write as _;
@@ -208,4 +209,67 @@ fn no_template_holds_a_secret_or_a_privileged_container() {
             }
         }
     }
+}
+
+/// What writes to the log group `name` (logical id `id`) in `templates`, if anything: a container
+/// (`awslogs-group`), a VPC flow log or the EKS control plane (`/aws/eks/<cluster>/cluster`,
+/// when the cluster has logging on).
+fn log_writer(templates: &[(String, Value)], id: &str, name: &str) -> Option<String> {
+    let mut writer = None;
+    for (path, template) in templates {
+        walk(template, &mut |value| {
+            if value["awslogs-group"] == name {
+                writer = Some(format!("a container of {path}"));
+            }
+        });
+        for resource in template["Resources"].as_object().into_iter().flatten() {
+            let properties = &resource.1["Properties"];
+            match resource.1["Type"].as_str() {
+                Some("AWS::EC2::FlowLog")
+                    if properties["LogGroupName"] == serde_json::json!({ "Ref": id })
+                        || properties["LogGroupName"] == name =>
+                {
+                    writer = Some(format!("the flow log {}", resource.0));
+                }
+                Some("AWS::EKS::Cluster")
+                    if properties["Name"]
+                        .as_str()
+                        .is_some_and(|cluster| name == format!("/aws/eks/{cluster}/cluster"))
+                        && properties["Logging"]["ClusterLogging"]["EnabledTypes"]
+                            .as_array()
+                            .is_some_and(|types| !types.is_empty()) =>
+                {
+                    writer = Some(format!("the control plane of {}", resource.0));
+                }
+                _ => {}
+            }
+        }
+    }
+    writer
+}
+
+#[test]
+fn every_log_group_has_a_writer() {
+    let mut groups = 0;
+    for (case, target) in cloudformation_cases() {
+        let templates = templates(&case, target);
+        for (path, template) in &templates {
+            for (id, resource) in template["Resources"].as_object().into_iter().flatten() {
+                if resource["Type"] != "AWS::Logs::LogGroup" {
+                    continue;
+                }
+                groups += 1;
+                let name = resource["Properties"]["LogGroupName"]
+                    .as_str()
+                    .unwrap_or_else(|| panic!("{path} {id}: a log group berth names"));
+                assert!(
+                    log_writer(&templates, id, name).is_some(),
+                    "{} ({}) {path}: nothing writes to the log group `{name}`",
+                    case.display(),
+                    target.name()
+                );
+            }
+        }
+    }
+    assert!(groups > 0, "no log group was checked");
 }

@@ -1,4 +1,5 @@
-//! What holds data: the KMS key, the log group, ECR repositories and the EFS file system.
+//! What holds data: the KMS key, the workloads' log group, ECR repositories and the EFS file
+//! system.
 
 use std::collections::BTreeSet;
 
@@ -8,6 +9,7 @@ use super::{Encryption, Network, SecurityGroups, export, named_tags, workspace_t
 use crate::emit::cloudformation::{
     Context, Template, attribute, exports, logical_id, reference, sub,
 };
+use crate::model::Target;
 
 const KEY: &str = "Key";
 const LOG_GROUP: &str = "LogGroup";
@@ -56,20 +58,24 @@ pub(crate) fn access_point(
 pub(crate) const KEY_USES: &str = "logs, repositories and file systems";
 
 /// The KMS key (rotating, usable by `CloudWatch Logs` for the workspace's log groups only: the
-/// workloads' and the VPC flow logs') and the encrypted log group of the workloads. `uses` says
-/// what the key encrypts, for its description.
+/// workloads' and the VPC flow logs') and, on `ecs` and `fargate`, the encrypted log group of the
+/// workloads. On `eks` containers log to the cluster's nodes (`kubectl logs`), so nothing would
+/// write to a workloads' log group and none is created. `uses` says what the key encrypts, for
+/// its description.
 pub(crate) fn encryption(context: &Context<'_>, template: &mut Template, uses: &str) -> Encryption {
     let workspace = context.workspace;
     let log_group = context.naming.log_group();
+    let workload_logs = workspace.target.value != Target::Eks;
     let log_group_arn = |name: &str| {
         sub(&format!(
             "arn:${{AWS::Partition}}:logs:${{AWS::Region}}:${{AWS::AccountId}}:log-group:{name}"
         ))
     };
-    let mut encrypted_logs = vec![
-        log_group_arn(&log_group),
-        log_group_arn(&context.naming.flow_log_group()),
-    ];
+    let mut encrypted_logs = Vec::new();
+    if workload_logs {
+        encrypted_logs.push(log_group_arn(&log_group));
+    }
+    encrypted_logs.push(log_group_arn(&context.naming.flow_log_group()));
     if let Some(control_plane) = crate::emit::cloudformation::eks::control_plane_log_group(context)
     {
         encrypted_logs.push(log_group_arn(&control_plane));
@@ -126,17 +132,19 @@ pub(crate) fn encryption(context: &Context<'_>, template: &mut Template, uses: &
         properties,
         json!({ "DeletionPolicy": key_policy, "UpdateReplacePolicy": key_policy }),
     );
-    template.resource_with(
-        LOG_GROUP,
-        "AWS::Logs::LogGroup",
-        json!({
-            "LogGroupName": log_group,
-            "RetentionInDays": RETENTION_DAYS,
-            "KmsKeyId": attribute(KEY, "Arn"),
-            "Tags": workspace_tags(context),
-        }),
-        json!({ "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete" }),
-    );
+    if workload_logs {
+        template.resource_with(
+            LOG_GROUP,
+            "AWS::Logs::LogGroup",
+            json!({
+                "LogGroupName": log_group,
+                "RetentionInDays": RETENTION_DAYS,
+                "KmsKeyId": attribute(KEY, "Arn"),
+                "Tags": workspace_tags(context),
+            }),
+            json!({ "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete" }),
+        );
+    }
     Encryption {
         key_arn: attribute(KEY, "Arn"),
     }
