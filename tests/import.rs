@@ -225,9 +225,14 @@ fn imported_task_definitions_round_trip_through_fargate() {
                 "{name}: task size"
             );
         }
-        let outputs = built["ContainerDefinitions"]
+        // berth adds the container that makes `/tmp` writable for non-root containers
+        // (docs/language.md §7.14); every imported one is kept besides it.
+        let outputs: Vec<&serde_json::Value> = built["ContainerDefinitions"]
             .as_array()
-            .expect("containers");
+            .expect("containers")
+            .iter()
+            .filter(|container| container["Name"] != "berth_scratch_init")
+            .collect();
         let inputs = input["containerDefinitions"]
             .as_array()
             .expect("containers");
@@ -236,7 +241,7 @@ fn imported_task_definitions_round_trip_through_fargate() {
             inputs.len(),
             "{name}: every container is kept"
         );
-        let main_output = outputs
+        let main_output = *outputs
             .iter()
             .find(|container| container["Essential"] == true)
             .expect("main");

@@ -1,6 +1,8 @@
 //! The stack of one service, worker or job on the `ecs` and `fargate` targets.
 //!
 //! - `task`: the task definition and its container definitions.
+//! - `scratch`: the short-lived container that makes the `/tmp` volume writable by non-root
+//!   containers before they start.
 //! - `iam`: the execution role (pull, logs, secrets) and the task role (`role { allow … }`,
 //!   volumes); its role and secret helpers also build the `eks` pod roles.
 //! - `service`: for services and workers, the ECS service, its Cloud Map entry, the target
@@ -13,6 +15,7 @@
 
 pub(super) mod iam;
 mod job;
+mod scratch;
 mod service;
 mod task;
 #[cfg(test)]

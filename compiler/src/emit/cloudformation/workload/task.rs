@@ -2,7 +2,7 @@
 
 use serde_json::{Map, Value, json};
 
-use super::{Context, Template, attribute, exports, iam, ids, is_fargate, reference};
+use super::{Context, Template, attribute, exports, iam, ids, is_fargate, reference, scratch};
 use crate::emit::cloudformation::tags;
 use crate::emit::deploy_facts::{image_parameter, named_containers};
 use crate::model::{Container, Image, Probe, Protocol, Workload};
@@ -10,7 +10,7 @@ use crate::naming::Naming;
 
 /// Where every container gets a writable scratch directory, since root file systems are
 /// read-only.
-const SCRATCH_PATH: &str = "/tmp";
+pub(super) const SCRATCH_PATH: &str = "/tmp";
 
 /// Adds the task definition of `workload`.
 pub(super) fn task_definition(template: &mut Template, context: &Context<'_>, workload: &Workload) {
@@ -48,6 +48,7 @@ pub(super) fn task_definition(template: &mut Template, context: &Context<'_>, wo
             &scratch,
         )
     }));
+    scratch::make_writable(context, workload, &scratch, &mut containers);
     for (container_name, container) in named_containers(workload) {
         declare_image(template, context, container_name, &container.image.value);
     }
@@ -136,17 +137,7 @@ fn container_definition(
     if essential && let Some(check) = health_check(workload) {
         set("HealthCheck", check);
     }
-    set(
-        "LogConfiguration",
-        json!({
-            "LogDriver": "awslogs",
-            "Options": {
-                "awslogs-group": context.naming.log_group(),
-                "awslogs-region": { "Ref": "AWS::Region" },
-                "awslogs-stream-prefix": workload.name.value
-            }
-        }),
-    );
+    set("LogConfiguration", log_configuration(context, workload));
     let mut mounts = Vec::new();
     let scratch_taken = essential
         && workload
@@ -173,6 +164,18 @@ fn container_definition(
     set("User", json!(container.user.value.to_string()));
     set("LinuxParameters", json!({ "InitProcessEnabled": true }));
     Value::Object(definition)
+}
+
+/// Where a container of `workload` logs: the workspace's log group, one stream per container.
+pub(super) fn log_configuration(context: &Context<'_>, workload: &Workload) -> Value {
+    json!({
+        "LogDriver": "awslogs",
+        "Options": {
+            "awslogs-group": context.naming.log_group(),
+            "awslogs-region": { "Ref": "AWS::Region" },
+            "awslogs-stream-prefix": workload.name.value
+        }
+    })
 }
 
 /// Declares the parameter of container `name`'s image, which the deploy step fills with the

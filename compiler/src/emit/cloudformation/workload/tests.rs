@@ -6,7 +6,7 @@ use super::workload_stack;
 use crate::emit::cloudformation::Context;
 use crate::model::Workspace;
 
-const SHOP: &str = r#"
+pub(super) const SHOP: &str = r#"
 workspace "shop" {
     target "fargate"
     region "eu-west-1"
@@ -59,7 +59,7 @@ job "weekly" {
 }
 "#;
 
-fn workspace(source: &str, target: &str) -> Workspace {
+pub(super) fn workspace(source: &str, target: &str) -> Workspace {
     let source = source.replace("target \"fargate\"", &format!("target \"{target}\""));
     let checked = crate::check(&source, &crate::Options::default());
     assert!(!checked.has_errors(), "{:#?}", checked.diagnostics);
@@ -84,7 +84,7 @@ fn stacks(workspace: &Workspace) -> Vec<(String, Value)> {
         .collect()
 }
 
-fn stack(workspace: &Workspace, name: &str) -> Value {
+pub(super) fn stack(workspace: &Workspace, name: &str) -> Value {
     stacks(workspace)
         .into_iter()
         .find(|(workload, _)| workload == name)
