@@ -20,8 +20,8 @@ use crate::lower::Options;
 mod eks;
 
 pub use eks::{
-    ClusterRequirement, EksDeployment, KindRef, ParameterRef, Provisioning, RequirementCheck,
-    SharedStack,
+    ChartValue, ClusterRequirement, EksDeployment, HelmChart, KindRef, ParameterRef, Provisioning,
+    RequirementCheck, SharedStack,
 };
 
 /// The version written in the `berth` field.

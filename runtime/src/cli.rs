@@ -398,6 +398,7 @@ impl ClusterArgs {
                 context: self.context.clone(),
             },
             force_conflicts: false,
+            helm: crate::kubernetes::install::Helm::locate(),
         }
     }
 }

@@ -36,6 +36,49 @@ fn berth(session: &Session<'_>, directory: &std::path::Path, args: &[&str]) -> R
         .args(["--kubeconfig", kubeconfig, "--context", "fake"]))
 }
 
+/// Which Helm `berth` finds.
+enum Helm<'a> {
+    /// None: `PATH` is an empty directory and `BERTH_HELM` unset.
+    Absent(&'a std::path::Path),
+    /// The test Helm (`tests/tools/helm`), first on `PATH`.
+    OnPath,
+    /// `BERTH_HELM` names this program.
+    Named(&'a str),
+}
+
+/// [`berth`] with the Helm that `helm` says.
+fn berth_with(
+    session: &Session<'_>,
+    directory: &std::path::Path,
+    args: &[&str],
+    helm: &Helm<'_>,
+) -> Run {
+    let kubeconfig = directory.join("kubeconfig");
+    let kubeconfig = kubeconfig.to_str().expect("a UTF-8 path");
+    let mut command = session.berth(directory);
+    command
+        .args(args)
+        .args(["--kubeconfig", kubeconfig, "--context", "fake"])
+        .env_remove("BERTH_HELM");
+    match helm {
+        Helm::Absent(empty) => {
+            command.env("PATH", empty);
+        }
+        Helm::OnPath => {
+            let tools = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools");
+            let path = std::env::var_os("PATH").unwrap_or_default();
+            let joined =
+                std::env::join_paths(std::iter::once(tools).chain(std::env::split_paths(&path)))
+                    .expect("a PATH");
+            command.env("PATH", joined);
+        }
+        Helm::Named(program) => {
+            command.env("BERTH_HELM", program);
+        }
+    }
+    run(&mut command)
+}
+
 /// The value of output `key` of `stack`, as DescribeStacks gives it.
 fn output(session: &Session<'_>, stack: &str, key: &str) -> String {
     let text = session.query(
@@ -238,8 +281,57 @@ fn eks_deploy_goes_from_nothing_to_serving_and_destroy_back_to_nothing() {
         plan.stdout
     );
 
-    // A removed workload is pruned, after the rest serves.
+    // An edit that changes only the cluster's objects (a probe's interval) is applied under
+    // the deploy lock, like any stack change: while another run holds it, nothing is applied.
     let file = path.join("berth.kdl");
+    let text = std::fs::read_to_string(&file).expect("berth.kdl");
+    assert_eq!(
+        text.matches("interval \"10s\"").count(),
+        1,
+        "one probe interval to edit"
+    );
+    std::fs::write(&file, text.replace("interval \"10s\"", "interval \"15s\"")).expect("write");
+    aws::create_stack(
+        &session,
+        REGION,
+        "catalog-default--lock",
+        &[
+            ("berth:workspace", "catalog"),
+            ("berth:environment", "default"),
+            ("berth:lock-holder", "ci@runner-7 (pid 4242, berth deploy)"),
+        ],
+    );
+    fake.clear_requests();
+    let locked = berth(&session, path, &["deploy"]);
+    assert_eq!(locked.code, 1, "{}", locked.stderr);
+    assert!(
+        locked.stderr.contains("berth::deploy-locked"),
+        "{}",
+        locked.stderr
+    );
+    assert!(
+        fake.requests().iter().all(|request| !request.is_mutating()),
+        "nothing applied while another run holds the lock"
+    );
+    aws::delete_stack(&session, REGION, "catalog-default--lock");
+    session.start_recording();
+    let edited = berth(&session, path, &["deploy"]);
+    let calls = session.stop_recording();
+    assert_eq!(edited.code, 0, "{}", edited.stderr);
+    let mutating: Vec<&String> = calls.iter().filter(|call| is_mutating(call)).collect();
+    assert!(
+        mutating.len() == 2
+            && mutating[0].ends_with(".CreateStack")
+            && mutating[1].ends_with(".DeleteStack"),
+        "only the lock is taken and given back: {mutating:?}"
+    );
+    assert!(
+        applied(&fake).contains(&"Deployment/catalog/store".to_owned()),
+        "{:?}",
+        applied(&fake)
+    );
+
+    // A removed workload is pruned, after the rest serves.
     let text = std::fs::read_to_string(&file).expect("berth.kdl");
     let start = text.find("worker \"indexer\"").expect("the indexer");
     let end = text.find("job \"reindex\"").expect("the job");
@@ -345,10 +437,17 @@ fn a_cluster_without_the_controllers_stops_the_deploy_before_anything_is_applied
     let workspace = support::example("eks-new-cluster");
     let path = workspace.path();
     fake.kubeconfig(path, TEST_TOKEN);
-    let first = berth(&session, path, &["deploy"]);
+    let no_helm = tempfile::tempdir().expect("an empty directory");
+    let without_helm = Helm::Absent(no_helm.path());
+    let first = berth_with(&session, path, &["deploy"], &without_helm);
     assert_eq!(first.code, 1, "{}", first.stderr);
     aws::push_image(&session, REGION, "catalog/default/search", "0.9.4", "e1");
-    let deployed = berth(&session, path, &["deploy", "--format", "json"]);
+    let deployed = berth_with(
+        &session,
+        path,
+        &["deploy", "--format", "json"],
+        &without_helm,
+    );
     assert_eq!(deployed.code, 1, "{}", deployed.stderr);
     let error: Value = serde_json::from_str(&deployed.stdout).expect("the error as JSON");
     assert_eq!(
@@ -374,6 +473,20 @@ fn a_cluster_without_the_controllers_stops_the_deploy_before_anything_is_applied
             .is_some_and(|install| install.contains("--addon-name metrics-server")),
         "{error}"
     );
+    // On a cluster berth created, the two controllers EKS has no add-on for are berth's to
+    // install: the message says it needs Helm for that, and names the pinned charts.
+    for (piece, chart) in [
+        (0, "`external-secrets` 0.20.1"),
+        (1, "`aws-load-balancer-controller` 1.17.0"),
+    ] {
+        assert!(
+            error["error"]["missing"][piece]["install"]
+                .as_str()
+                .is_some_and(|install| install.contains("put `helm`") && install.contains(chart)),
+            "{error}"
+        );
+    }
+    assert!(fake.helm_installs().is_empty());
     assert!(
         fake.requests().iter().all(|request| !request.is_mutating()),
         "nothing is applied to a cluster that cannot run it"
@@ -382,5 +495,193 @@ fn a_cluster_without_the_controllers_stops_the_deploy_before_anything_is_applied
         .berth(path)
         .args(["explain", "cluster-prerequisites"]));
     assert_eq!(explained.code, 0, "{}", explained.stderr);
+    session.checked_log();
+}
+
+#[test]
+#[ignore = "needs the moto venv: run `bash .ci/test`"]
+fn a_new_cluster_gets_the_controllers_it_lacks_from_helm_before_anything_is_applied() {
+    let emulator = Emulator::get();
+    let session = emulator.session();
+    let fake = FakeCluster::start(fake_kube::Options {
+        complete: false,
+        ..fake_kube::Options::default()
+    });
+    // The platform stack's EKS add-ons (metrics-server, the EFS CSI driver) are there; the load
+    // balancer controller and the External Secrets Operator are not.
+    fake.install_eks_addons();
+    let workspace = support::example("eks-new-cluster");
+    let path = workspace.path();
+    fake.kubeconfig(path, TEST_TOKEN);
+    let first = berth_with(&session, path, &["deploy"], &Helm::OnPath);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    aws::push_image(&session, REGION, "catalog/default/search", "0.9.4", "h1");
+
+    // The plan says what the deploy installs first, and installs nothing.
+    let planned = berth_with(&session, path, &["plan", "--format", "json"], &Helm::OnPath);
+    assert_eq!(planned.code, 3, "changes to make: {}", planned.stderr);
+    let plan: Value = serde_json::from_str(&planned.stdout).expect("the plan as JSON");
+    assert_eq!(
+        plan["kubernetes"]["install"],
+        serde_json::json!([
+            "the External Secrets Operator (external-secrets 0.20.1)",
+            "the AWS Load Balancer Controller (aws-load-balancer-controller 1.17.0)"
+        ]),
+        "{plan}"
+    );
+    assert!(fake.helm_installs().is_empty(), "plan installs nothing");
+
+    let deployed = berth_with(&session, path, &["deploy"], &Helm::OnPath);
+    assert_eq!(deployed.code, 0, "{}", deployed.stderr);
+    let installs = fake.helm_installs();
+    let charts: Vec<(&str, &str, &str, &str)> = installs
+        .iter()
+        .map(|install| {
+            (
+                install.release.as_str(),
+                install.namespace.as_str(),
+                install.repository.as_str(),
+                install.version.as_str(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        charts,
+        [
+            (
+                "external-secrets",
+                "external-secrets",
+                "https://charts.external-secrets.io",
+                "0.20.1"
+            ),
+            (
+                "aws-load-balancer-controller",
+                "kube-system",
+                "https://aws.github.io/eks-charts",
+                "1.17.0"
+            ),
+        ]
+    );
+    assert!(installs.iter().all(|install| install.waits), "{installs:?}");
+    let controller = &installs[1].values;
+    assert_eq!(controller["clusterName"], "catalog-default");
+    assert_eq!(controller["region"], REGION);
+    assert_eq!(
+        controller["vpcId"],
+        output(&session, "catalog-default-platform", "VpcId"),
+        "the VPC id is the platform stack's output"
+    );
+    assert_eq!(
+        controller["serviceAccount.name"],
+        "aws-load-balancer-controller"
+    );
+    for off in ["enableShield", "enableWaf", "enableWafv2"] {
+        assert_eq!(controller[off], "false", "{off}");
+    }
+    // Helm reached the cluster with the context berth was given (the file's current context
+    // carries a token the fake refuses), and before any object was applied.
+    let requests = fake.requests();
+    let helm_requests: Vec<usize> = requests
+        .iter()
+        .enumerate()
+        .filter(|(_, request)| request.path == "/fake/helm")
+        .map(|(index, _)| index)
+        .collect();
+    assert_eq!(helm_requests.len(), 2, "{requests:?}");
+    for index in &helm_requests {
+        assert_eq!(requests[*index].status, 200);
+        assert_eq!(
+            requests[*index].authorization.as_deref(),
+            Some(format!("Bearer {TEST_TOKEN}").as_str())
+        );
+    }
+    let first_apply = requests
+        .iter()
+        .position(|request| request.is_apply() && !request.is_dry_run())
+        .expect("objects were applied");
+    assert!(helm_requests.iter().all(|index| *index < first_apply));
+    assert!(
+        deployed.stdout.contains(
+            "installed the AWS Load Balancer Controller (aws-load-balancer-controller 1.17.0)"
+        ),
+        "{}",
+        deployed.stdout
+    );
+    assert!(
+        fake.object("networking.k8s.io/v1", "Ingress", Some("catalog"), "store")
+            .is_some()
+    );
+
+    // Installed once: the next deploy finds them running.
+    let again = berth_with(&session, path, &["deploy"], &Helm::OnPath);
+    assert_eq!(again.code, 0, "{}", again.stderr);
+    assert_eq!(fake.helm_installs().len(), 2);
+    session.checked_log();
+}
+
+#[test]
+#[ignore = "needs the moto venv: run `bash .ci/test`"]
+fn a_chart_helm_cannot_install_stops_the_deploy_with_helms_reason() {
+    let emulator = Emulator::get();
+    let session = emulator.session();
+    let fake = FakeCluster::start(fake_kube::Options {
+        complete: false,
+        ..fake_kube::Options::default()
+    });
+    fake.install_eks_addons();
+    fake.fail_chart(
+        "aws-load-balancer-controller",
+        "INSTALLATION FAILED: context deadline exceeded",
+    );
+    let workspace = support::example("eks-new-cluster");
+    let path = workspace.path();
+    fake.kubeconfig(path, TEST_TOKEN);
+    let first = berth_with(&session, path, &["deploy"], &Helm::OnPath);
+    assert_eq!(first.code, 1, "{}", first.stderr);
+    aws::push_image(&session, REGION, "catalog/default/search", "0.9.4", "h2");
+    let deployed = berth_with(
+        &session,
+        path,
+        &["deploy", "--format", "json"],
+        &Helm::OnPath,
+    );
+    assert_eq!(deployed.code, 1, "{}", deployed.stderr);
+    let error: Value = serde_json::from_str(&deployed.stdout).expect("the error as JSON");
+    assert_eq!(
+        error["error"]["code"], "berth::cluster-prerequisites",
+        "{error}"
+    );
+    assert_eq!(
+        error["error"]["release"],
+        "kube-system/aws-load-balancer-controller"
+    );
+    assert!(
+        error["error"]["reason"]
+            .as_str()
+            .is_some_and(|reason| reason.contains("context deadline exceeded")),
+        "{error}"
+    );
+    assert!(
+        fake.requests()
+            .iter()
+            .all(|request| !request.is_apply() || request.is_dry_run()),
+        "no object is applied when a controller could not be installed"
+    );
+    let left = stacks(&session, REGION);
+    assert!(!left.contains_key("catalog-default--lock"), "{left:?}");
+
+    // A Helm that cannot be run at all is named.
+    let missing = berth_with(
+        &session,
+        path,
+        &["deploy"],
+        &Helm::Named("/nonexistent/helm"),
+    );
+    assert_eq!(missing.code, 1, "{}", missing.stderr);
+    assert!(
+        missing.stderr.contains("cannot run `/nonexistent/helm`"),
+        "{}",
+        missing.stderr
+    );
     session.checked_log();
 }

@@ -2,7 +2,8 @@
 //! checked against the algorithm by an independent implementation (`fake_kube/eks_token.rs`):
 //! decoded, its presigned URL's host, action, expiry and signed `x-k8s-aws-id` header checked,
 //! and its signature recomputed. The client is then pointed at the fake API server over TLS,
-//! trusting only the test CA, with the fake accepting only tokens that verify.
+//! trusting only the test CA, with the fake accepting only tokens that verify; and so is Helm,
+//! through the kubeconfig berth writes for it.
 
 mod fake_kube;
 
@@ -15,7 +16,9 @@ use base64::Engine as _;
 use berth::kubernetes::connect::{ClusterEndpoint, check, eks_client};
 use berth::kubernetes::error::KubernetesError;
 use berth::kubernetes::event::KubernetesEvent;
+use berth::kubernetes::install::{Helm, install_missing};
 use berth::kubernetes::token::{TokenSource, sign_token};
+use berth_compiler::manifest::{ChartValue, ClusterRequirement, HelmChart, RequirementCheck};
 use fake_kube::eks_token::verify;
 use fake_kube::{Authentication, CA_PEM, FakeCluster, Options};
 
@@ -215,4 +218,97 @@ fn a_server_whose_certificate_the_ca_did_not_sign_is_refused() {
         "{error}"
     );
     assert!(fake.requests().is_empty(), "no request reached the server");
+}
+
+#[test]
+fn helm_reaches_an_eks_cluster_through_its_ca_and_a_token_signed_for_it() {
+    let cluster = "catalog-default";
+    let fake = FakeCluster::start(Options {
+        tls: true,
+        complete: false,
+        authentication: Authentication::Check(Box::new(move |token| {
+            verify(
+                token,
+                cluster,
+                "us-west-2",
+                ACCESS_KEY,
+                SECRET_KEY,
+                now_seconds(),
+            )
+            .is_ok()
+        })),
+        ..Options::default()
+    });
+    let endpoint = ClusterEndpoint {
+        endpoint: fake.url(),
+        certificate_authority: base64::engine::general_purpose::STANDARD.encode(CA_PEM),
+    };
+    let requirement = ClusterRequirement {
+        name: "external-secrets".to_owned(),
+        what: "the External Secrets Operator".to_owned(),
+        needed_by: vec!["SecretStore".to_owned()],
+        checks: vec![RequirementCheck::Serves {
+            api_version: "external-secrets.io/v1".to_owned(),
+            kind: "SecretStore".to_owned(),
+        }],
+        install: "helm install external-secrets".to_owned(),
+        installed_by: None,
+        chart: Some(HelmChart {
+            release: "external-secrets".to_owned(),
+            namespace: "external-secrets".to_owned(),
+            repository: "https://charts.external-secrets.io".to_owned(),
+            chart: "external-secrets".to_owned(),
+            version: "0.20.1".to_owned(),
+            values: std::collections::BTreeMap::from([(
+                "installCRDs".to_owned(),
+                ChartValue::Text("true".to_owned()),
+            )]),
+        }),
+    };
+    let helm = Helm {
+        program: std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/tools/helm"),
+    };
+    let installed = runtime()
+        .block_on(async {
+            let tokens = Arc::new(TokenSource::new(cluster, "us-west-2", credentials()));
+            let connection = eks_client(cluster, &endpoint, tokens, None).await?;
+            let outputs = std::collections::BTreeMap::new();
+            let first = install_missing(
+                &connection,
+                std::slice::from_ref(&requirement),
+                &outputs,
+                Some(&helm),
+                &|_| {},
+            )
+            .await?;
+            let second = install_missing(
+                &connection,
+                std::slice::from_ref(&requirement),
+                &outputs,
+                Some(&helm),
+                &|_| {},
+            )
+            .await?;
+            Ok::<_, KubernetesError>((first, second))
+        })
+        .expect("installs");
+    assert_eq!(
+        installed,
+        (
+            vec!["the External Secrets Operator (external-secrets 0.20.1)".to_owned()],
+            Vec::new()
+        ),
+        "installed once, then found running"
+    );
+    let helm_requests: Vec<_> = fake
+        .requests()
+        .into_iter()
+        .filter(|request| request.path == "/fake/helm")
+        .collect();
+    assert_eq!(helm_requests.len(), 1);
+    assert_eq!(
+        helm_requests[0].status, 200,
+        "the fake verified Helm's token"
+    );
+    assert_eq!(fake.helm_installs()[0].values["installCRDs"], "true");
 }

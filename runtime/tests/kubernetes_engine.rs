@@ -6,7 +6,7 @@
 
 mod fake_kube;
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;
 use std::time::Duration;
 
@@ -125,7 +125,7 @@ async fn deploy(
     let directory = tempfile::tempdir().expect("tempdir");
     let connection = connect(fake, directory.path()).await;
     let report = events.report();
-    let session = Session::open(connection, declared, false, &report).await?;
+    let session = Session::open(connection, declared, false, &BTreeSet::new(), &report).await?;
     let deployed = session.deploy(declared, patience(), &report).await?;
     Ok(deployed
         .applied
@@ -388,7 +388,7 @@ fn a_field_another_manager_changed_is_a_conflict_unless_forced() {
         let connection = connect(&fake, directory.path()).await;
         let events = Events::default();
         let report = events.report();
-        let session = Session::open(connection, &declared, true, &report).await?;
+        let session = Session::open(connection, &declared, true, &BTreeSet::new(), &report).await?;
         session.apply(&declared.objects, &report).await
     });
     let applied = forced.expect("forced");
@@ -422,7 +422,8 @@ fn plan_shows_creates_field_changes_and_prunes_from_a_dry_run() {
         .block_on(async {
             let directory = tempfile::tempdir().expect("tempdir");
             let connection = connect(&fake, directory.path()).await;
-            let session = Session::open(connection, &next, false, &|_| {}).await?;
+            let session =
+                Session::open(connection, &next, false, &BTreeSet::new(), &|_| {}).await?;
             session.plan(&next.objects).await
         })
         .expect("plans");
@@ -601,7 +602,8 @@ fn status_lists_replicas_restarts_and_hostnames() {
         .block_on(async {
             let directory = tempfile::tempdir().expect("tempdir");
             let connection = connect(&fake, directory.path()).await;
-            let session = Session::open(connection, &declared, false, &|_| {}).await?;
+            let session =
+                Session::open(connection, &declared, false, &BTreeSet::new(), &|_| {}).await?;
             session.status(&declared.objects).await
         })
         .expect("status");
@@ -640,7 +642,8 @@ fn destroy_deletes_ingresses_first_and_waits_for_their_load_balancers() {
             let directory = tempfile::tempdir().expect("tempdir");
             let connection = connect(&fake, directory.path()).await;
             let report = events.report();
-            let session = Session::open(connection, &declared, false, &report).await?;
+            let session =
+                Session::open(connection, &declared, false, &BTreeSet::new(), &report).await?;
             session.destroy(Duration::from_millis(20), &report).await
         })
         .expect("destroys");
@@ -715,7 +718,8 @@ fn a_namespace_someone_else_made_is_deployed_into_but_never_changed_or_deleted()
         .block_on(async {
             let directory = tempfile::tempdir().expect("tempdir");
             let connection = connect(&fake, directory.path()).await;
-            let session = Session::open(connection, &declared, false, &|_| {}).await?;
+            let session =
+                Session::open(connection, &declared, false, &BTreeSet::new(), &|_| {}).await?;
             session.destroy(Duration::from_millis(20), &|_| {}).await
         })
         .expect("destroys");

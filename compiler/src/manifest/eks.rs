@@ -71,6 +71,41 @@ pub struct ClusterRequirement {
     /// nothing does and it must be installed like on an existing cluster.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub installed_by: Option<String>,
+    /// On a cluster berth creates, the pinned Helm chart the deploy step installs when a check
+    /// fails (EKS has no add-on for it): absent on an existing cluster, whose owners install
+    /// what it runs.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub chart: Option<HelmChart>,
+}
+
+/// A Helm chart release the deploy step installs (`helm upgrade --install`), pinned to one
+/// version of one repository.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct HelmChart {
+    /// The release's name: `aws-load-balancer-controller`.
+    pub release: String,
+    /// The namespace it is installed into (created when missing).
+    pub namespace: String,
+    /// The chart repository's URL: `https://aws.github.io/eks-charts`.
+    pub repository: String,
+    /// The chart in that repository.
+    pub chart: String,
+    /// The chart version, pinned: a later chart is a change to berth, reviewed and tested.
+    pub version: String,
+    /// Values given with `--set`, by key: fixed text, or a stack output read at deploy time.
+    #[serde(default, skip_serializing_if = "BTreeMap::is_empty")]
+    pub values: BTreeMap<String, ChartValue>,
+}
+
+/// One value of a [`HelmChart`].
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum ChartValue {
+    /// Known when building: the cluster's name, the region, a flag.
+    Text(String),
+    /// A stack output, read once the stack exists: the VPC's id.
+    Output(super::OutputRef),
 }
 
 /// One way to tell that a requirement runs.

@@ -167,6 +167,12 @@ pub fn error_json(error: &DeployError) -> Value {
                 .map(|piece| json!({ "what": piece.what, "install": piece.install }))
                 .collect::<Vec<_>>()
         }),
+        DeployError::Kubernetes(KubernetesError::ChartFailed {
+            release,
+            chart,
+            reason,
+            ..
+        }) => json!({ "release": release, "chart": chart, "reason": reason }),
         _ => json!({}),
     };
     if let (Value::Object(body), Value::Object(extra)) = (&mut body, extra) {
@@ -307,6 +313,12 @@ pub fn plan_human(plan: &PlanOutcome) -> String {
 
 /// The Kubernetes objects of a plan: each create and update with its changed fields, each prune.
 fn kubernetes_plan_human(text: &mut String, plan: &KubernetesPlan) {
+    if !plan.install.is_empty() {
+        let _ = writeln!(text, "\nInstalled first, with Helm:");
+        for what in &plan.install {
+            let _ = writeln!(text, "  + {what}");
+        }
+    }
     let _ = writeln!(text, "\nKubernetes objects:");
     for object in &plan.objects {
         let sign = match object.action {
@@ -355,6 +367,9 @@ pub fn deploy_human(outcome: &DeployOutcome, workspace: &str, environment: &str)
         )
     };
     if let Some(kubernetes) = &outcome.kubernetes {
+        for what in &kubernetes.installed {
+            let _ = writeln!(text, "  installed {what}");
+        }
         let _ = writeln!(
             text,
             "  kubernetes objects: {} created, {} configured, {} unchanged, {} pruned",

@@ -83,6 +83,8 @@ fn describe_kubernetes(step: &KubernetesEvent) -> String {
         KubernetesEvent::Connected { server, version } => {
             format!("connected to the cluster at {server} (Kubernetes {version})")
         }
+        KubernetesEvent::Installing { what } => format!("installing {what} with Helm"),
+        KubernetesEvent::Installed { what } => format!("{what}: installed"),
         KubernetesEvent::ObjectApplied { object, action } => format!("{object}: {}", action.word()),
         KubernetesEvent::ObjectPruned { object } => format!("{object}: pruned"),
         KubernetesEvent::ObjectDeleted { object } => format!("{object}: deleted"),

@@ -5,7 +5,8 @@
 //!
 //! A run that finds every stack unchanged makes no call that changes anything: it resolves the
 //! images, reads each stack (and its template when parameters and tags match), looks at the
-//! services' rollouts and prints the endpoints.
+//! services' rollouts and prints the endpoints. On `eks` it then dry-runs the Kubernetes objects,
+//! and takes the lock before applying when any would change (or a controller be installed).
 
 use std::collections::BTreeMap;
 
@@ -130,15 +131,27 @@ pub async fn deploy(
         }
         report_images(reporter, &images);
         follow_rollouts(clients, settings, reporter, build, &observed).await?;
-        let kubernetes = cluster::deploy(build, clients, settings, reporter, &images).await?;
+        // The stacks are as built, but the cluster may not be: whatever would change there is
+        // changed under the lock, so two deploys never apply or prune at the same time.
+        let cluster_changes = cluster::plan(build, clients, settings, &images)
+            .await?
+            .is_some_and(|plan| plan.changes());
+        let kubernetes = if cluster_changes {
+            let lock_stack = lock_stack(build)?;
+            let held = take_lock(clients, settings, reporter, build, lock_stack).await?;
+            settings.activity.set_lock(Some(lock_stack));
+            let result = cluster::deploy(build, clients, settings, reporter, &images).await;
+            let released = held.release(&clients.cloudformation, reporter).await;
+            settings.activity.set_lock(None);
+            let deployed = result?;
+            released?;
+            deployed
+        } else {
+            cluster::deploy(build, clients, settings, reporter, &images).await?
+        };
         (stacks, kubernetes)
     } else {
-        let Some(lock_stack) = build.manifest.lock_stack.as_deref() else {
-            return Err(DeployError::BuildUnreadable {
-                directory: ".".into(),
-                reason: "manifest.json names no lock stack; run `berth build` again".to_owned(),
-            });
-        };
+        let lock_stack = lock_stack(build)?;
         let held = take_lock(clients, settings, reporter, build, lock_stack).await?;
         settings.activity.set_lock(Some(lock_stack));
         let result =
@@ -172,6 +185,18 @@ pub async fn deploy(
         kubernetes,
         notes,
     })
+}
+
+/// The build's lock stack.
+fn lock_stack(build: &Build) -> Result<&str, DeployError> {
+    build
+        .manifest
+        .lock_stack
+        .as_deref()
+        .ok_or_else(|| DeployError::BuildUnreadable {
+            directory: ".".into(),
+            reason: "manifest.json names no lock stack; run `berth build` again".to_owned(),
+        })
 }
 
 /// Takes the deploy lock, waiting up to `settings.lock_wait` for another run to finish.

@@ -24,6 +24,8 @@ use crate::aws::Aws;
 use crate::kubernetes::connect::{self, Connection, KubeconfigChoice, Reach};
 use crate::kubernetes::error::KubernetesError;
 use crate::kubernetes::event::{Applied, KubernetesEvent};
+use crate::kubernetes::install::{self, Helm};
+use crate::kubernetes::prerequisites;
 use crate::kubernetes::status::WorkloadStatus;
 use crate::kubernetes::wait::Patience;
 use crate::kubernetes::{Declared, KubernetesPlan, Session};
@@ -61,11 +63,17 @@ pub struct ClusterSettings {
     pub kubeconfig: KubeconfigChoice,
     /// `--force-conflicts`: take back fields another field manager changed.
     pub force_conflicts: bool,
+    /// The Helm that installs what a cluster berth created lacks ([`Helm::locate`]); `None`
+    /// when there is none, and then nothing is installed.
+    pub helm: Option<Helm>,
 }
 
 /// What the Kubernetes side of a deploy did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct KubernetesOutcome {
+    /// What was installed first, from its Helm chart (on a cluster berth created).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub installed: Vec<String>,
     /// Each object, in apply order, and what happened to it.
     pub objects: Vec<AppliedObject>,
     /// The objects berth owned that the build no longer declares, deleted.
@@ -76,6 +84,7 @@ impl KubernetesOutcome {
     /// Whether anything in the cluster changed.
     pub fn changed(&self) -> bool {
         !self.pruned.is_empty()
+            || !self.installed.is_empty()
             || self
                 .objects
                 .iter()
@@ -149,10 +158,19 @@ pub async fn deploy(
     pin_images(&mut declared, images);
     let report = forward(reporter);
     let connection = connect(eks, clients, settings, &report).await?;
+    let installed = install::install_missing(
+        &connection,
+        &declared.requirements,
+        &outputs,
+        settings.cluster.helm.as_ref(),
+        &report,
+    )
+    .await?;
     let session = Session::open(
         connection,
         &declared,
         settings.cluster.force_conflicts,
+        &BTreeSet::new(),
         &report,
     )
     .await?;
@@ -173,6 +191,7 @@ pub async fn deploy(
         })
         .collect();
     let outcome = KubernetesOutcome {
+        installed,
         objects: deployed
             .applied
             .into_iter()
@@ -214,14 +233,36 @@ pub async fn plan(
     }
     let quiet = |_: KubernetesEvent| {};
     let connection = connect(&existing(eks), clients, settings, &quiet).await?;
+    connect::check(&connection, &quiet).await?;
+    // What a deploy installs first: only with Helm to install it, else the plan stops on it as
+    // the deploy would.
+    let mut to_install = BTreeSet::new();
+    let mut install = Vec::new();
+    if settings.cluster.helm.is_some() {
+        for requirement in &declared.requirements {
+            let Some(chart) = &requirement.chart else {
+                continue;
+            };
+            if !prerequisites::satisfied(&connection, requirement).await? {
+                to_install.insert(requirement.name.clone());
+                install.push(format!(
+                    "{} ({} {})",
+                    requirement.what, chart.chart, chart.version
+                ));
+            }
+        }
+    }
     let session = Session::open(
         connection,
         &declared,
         settings.cluster.force_conflicts,
+        &to_install,
         &quiet,
     )
     .await?;
-    Ok(Some(session.plan(&declared.objects).await?))
+    let mut plan = session.plan(&declared.objects).await?;
+    plan.install = install;
+    Ok(Some(plan))
 }
 
 /// The workloads as they run. A cluster that does not exist or is not ACTIVE is a note, not a

@@ -29,6 +29,24 @@ pub struct Connection {
     pub cluster: Option<String>,
     /// The AWS principal berth signs tokens as, when it does.
     pub identity: Option<String>,
+    /// How another program (Helm) reaches the same cluster as the same principal.
+    pub access: Access,
+}
+
+/// How a program other than berth reaches the cluster berth is connected to.
+#[derive(Clone)]
+pub enum Access {
+    /// The kubeconfig and context the user named (else the default file and context).
+    Kubeconfig(KubeconfigChoice),
+    /// EKS: the cluster's endpoint and CA, with tokens signed here.
+    Eks {
+        /// The cluster.
+        cluster: String,
+        /// Its endpoint and CA.
+        endpoint: ClusterEndpoint,
+        /// Signs its tokens.
+        tokens: Arc<TokenSource>,
+    },
 }
 
 impl std::fmt::Debug for Connection {
@@ -208,12 +226,18 @@ pub async fn eks_client(
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())
         .await
         .map_err(|error| unusable(format!("the cluster's certificate authority: {error}")))?;
-    let client = with_token_layer(config, tokens).map_err(|error| unusable(error.to_string()))?;
+    let client = with_token_layer(config, Arc::clone(&tokens))
+        .map_err(|error| unusable(error.to_string()))?;
     Ok(Connection {
         client,
         server: endpoint.endpoint.clone(),
         cluster: Some(cluster.to_owned()),
         identity,
+        access: Access::Eks {
+            cluster: cluster.to_owned(),
+            endpoint: endpoint.clone(),
+            tokens,
+        },
     })
 }
 
@@ -270,6 +294,10 @@ pub async fn kubeconfig_client(
         server: server.trim_end_matches('/').to_owned(),
         cluster: None,
         identity: None,
+        access: Access::Kubeconfig(KubeconfigChoice {
+            path: path.map(Path::to_path_buf),
+            context: context.map(str::to_owned),
+        }),
     })
 }
 

@@ -116,6 +116,18 @@ pub enum KubernetesError {
         /// Each missing piece.
         missing: Vec<Missing>,
     },
+    /// Helm could not install a prerequisite's chart.
+    #[error("cannot install {what}{}: {reason}", if release.is_empty() { String::new() } else { format!(" (release `{release}`, chart {chart})") })]
+    ChartFailed {
+        /// What (`the AWS Load Balancer Controller`).
+        what: String,
+        /// `namespace/release`.
+        release: String,
+        /// `chart version`.
+        chart: String,
+        /// Helm's last lines, or why it could not run.
+        reason: String,
+    },
     /// An apply would change fields another field manager owns.
     #[error("`{object}` has fields another tool changed since berth applied it: {}", conflicts.iter().map(|(manager, field)| format!("`{field}` (by `{manager}`)")).collect::<Vec<_>>().join(", "))]
     Conflict {
@@ -232,7 +244,9 @@ impl KubernetesError {
             }
             Self::Artifact { .. } | Self::Unlabelled { .. } => RuntimeCode::BuildUnreadable,
             Self::Unfilled { .. } => RuntimeCode::UnfilledPlaceholder,
-            Self::MissingPrerequisites { .. } => RuntimeCode::ClusterPrerequisites,
+            Self::MissingPrerequisites { .. } | Self::ChartFailed { .. } => {
+                RuntimeCode::ClusterPrerequisites
+            }
             Self::Conflict { .. } => RuntimeCode::ApplyConflict,
             Self::Rejected { .. } | Self::Api { .. } => RuntimeCode::ApplyFailed,
             Self::ImagePull { .. }
@@ -262,6 +276,7 @@ impl KubernetesError {
             Self::Artifact { .. } | Self::Unlabelled { .. } => "run `berth build` again; an artifact edited by hand is refused".into(),
             Self::Unfilled { .. } => "deploy the stack that outputs it first (`berth deploy` does, in order), or run `berth build` again if manifest.json is out of date".into(),
             Self::MissingPrerequisites { .. } => "install each missing piece as shown, then deploy again; docs/eks.md lists what an existing cluster needs".into(),
+            Self::ChartFailed { release, .. } => format!("Helm's message says why; `helm status {name} --namespace {namespace}` and `kubectl get pods --namespace {namespace}` show the release; nothing of the workloads was applied and the previous version keeps running: fix it and deploy again", namespace = release.split_once('/').map_or("kube-system", |(namespace, _)| namespace), name = release.split_once('/').map_or(release.as_str(), |(_, name)| name)),
             Self::Conflict { .. } => "someone changed these fields with another tool (kubectl edit, scale, a controller): put the change into berth.kdl, or deploy with `--force-conflicts` to take the fields back".into(),
             Self::Rejected { .. } | Self::Api { .. } => "the API server's message says what it refused; fix it in berth.kdl (or the cluster) and deploy again".into(),
             Self::ImagePull { .. } => "check that the image and tag exist and that the nodes may pull them (ECR: the node role's `AmazonEC2ContainerRegistryReadOnly`); push it, then deploy again".into(),

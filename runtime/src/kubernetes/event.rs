@@ -53,6 +53,16 @@ pub enum KubernetesEvent {
         /// Its Kubernetes version.
         version: String,
     },
+    /// A prerequisite the cluster lacks is being installed from its Helm chart.
+    Installing {
+        /// `the AWS Load Balancer Controller (aws-load-balancer-controller 1.17.0)`.
+        what: String,
+    },
+    /// A prerequisite was installed and is ready.
+    Installed {
+        /// As in [`KubernetesEvent::Installing`].
+        what: String,
+    },
     /// An object was applied (or found unchanged).
     ObjectApplied {
         /// `Deployment/catalog/store` (`Kind/namespace/name`, `-` for cluster-scoped objects).

@@ -11,6 +11,8 @@
 //!   checked — before anything is applied.
 //! - [`discovery`]: the resource that serves each kind.
 //! - [`prerequisites`]: the controllers and APIs the objects need, checked before applying.
+//! - [`install`]: on a cluster berth created, the controllers EKS has no add-on for, installed
+//!   from their pinned Helm charts when missing.
 //! - [`apply`]: dry-run, compare, apply (field manager `berth`); [`diff`] says what changes.
 //! - [`wait`]: rollouts, ExternalSecrets and Ingress load balancers, failing fast with reasons.
 //! - [`remove`]: pruning, and `destroy` (Ingresses first, until their load balancers are gone).
@@ -23,6 +25,7 @@ pub mod diff;
 pub mod discovery;
 pub mod error;
 pub mod event;
+pub mod install;
 pub mod objects;
 pub mod prerequisites;
 pub mod remove;
@@ -163,6 +166,10 @@ pub struct PlannedObject {
 /// What a deploy would do in the cluster.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
 pub struct KubernetesPlan {
+    /// What the deploy would install first, from its Helm chart (a cluster berth created that
+    /// lacks it).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub install: Vec<String>,
     /// Each declared object.
     pub objects: Vec<PlannedObject>,
     /// Objects berth owns that the build no longer declares.
@@ -173,6 +180,7 @@ impl KubernetesPlan {
     /// Whether the deploy would change anything.
     pub fn changes(&self) -> bool {
         !self.prune.is_empty()
+            || !self.install.is_empty()
             || self
                 .objects
                 .iter()
@@ -191,6 +199,7 @@ impl KubernetesPlan {
                     fields: Vec::new(),
                 })
                 .collect(),
+            install: Vec::new(),
             prune: Vec::new(),
         }
     }
@@ -230,15 +239,23 @@ pub struct Session {
 
 impl Session {
     /// Checks that the cluster answers and accepts berth, that it runs every prerequisite and
-    /// serves every kind the build applies, and lists what berth owns in it.
+    /// serves every kind the build applies, and lists what berth owns in it. The requirements
+    /// named in `to_install` are not checked: a plan for a deploy that installs them.
     pub async fn open(
         connection: Connection,
         declared: &Declared,
         force: bool,
+        to_install: &BTreeSet<String>,
         report: Report<'_>,
     ) -> Result<Self, KubernetesError> {
         connect::check(&connection, report).await?;
-        let prerequisites = prerequisites::verify(&connection, &declared.requirements).await;
+        let checked: Vec<ClusterRequirement> = declared
+            .requirements
+            .iter()
+            .filter(|requirement| !to_install.contains(&requirement.name))
+            .cloned()
+            .collect();
+        let prerequisites = prerequisites::verify(&connection, &checked).await;
         let mut missing = match prerequisites {
             Ok(()) => Vec::new(),
             Err(KubernetesError::MissingPrerequisites { missing }) => missing,
@@ -410,6 +427,20 @@ impl Session {
         let mut plan = KubernetesPlan::default();
         let mut missing_namespaces: BTreeSet<String> = BTreeSet::new();
         for object in objects {
+            if self
+                .kinds
+                .get(&object.api_version, &object.id.kind)
+                .is_none()
+            {
+                // A kind whose controller the deploy installs first: nothing of it exists yet.
+                plan.objects.push(PlannedObject {
+                    object: object.id.to_string(),
+                    artifact: object.artifact.clone(),
+                    action: "create",
+                    fields: Vec::new(),
+                });
+                continue;
+            }
             let live = self.live(object).await?;
             if object.id.kind == "Namespace"
                 && live.is_some()

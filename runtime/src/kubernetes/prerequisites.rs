@@ -57,15 +57,7 @@ pub async fn verify(
                     requirement.needed_by.join(", "),
                     absent.join("; ")
                 ),
-                install: requirement.installed_by.as_ref().map_or_else(
-                    || requirement.install.clone(),
-                    |installer| {
-                        format!(
-                            "{installer} installs it; check its status, or {}",
-                            requirement.install
-                        )
-                    },
-                ),
+                install: how_to_install(requirement),
             });
         }
     }
@@ -74,6 +66,42 @@ pub async fn verify(
     } else {
         Err(KubernetesError::MissingPrerequisites { missing })
     }
+}
+
+/// How to install `requirement`, as the missing-prerequisites error says it.
+fn how_to_install(requirement: &ClusterRequirement) -> String {
+    if let Some(installer) = &requirement.installed_by {
+        return format!(
+            "{installer} installs it; check its status, or {}",
+            requirement.install
+        );
+    }
+    if let Some(chart) = &requirement.chart {
+        return format!(
+            "berth installs it on a cluster it created, with Helm (chart `{}` {} from {}): put \
+             `helm` (version 3) on PATH, or name it with {}, and deploy again; or install it \
+             yourself: {}",
+            chart.chart,
+            chart.version,
+            chart.repository,
+            super::install::HELM_VARIABLE,
+            requirement.install
+        );
+    }
+    requirement.install.clone()
+}
+
+/// Whether every check of `requirement` passes.
+pub async fn satisfied(
+    connection: &Connection,
+    requirement: &ClusterRequirement,
+) -> Result<bool, KubernetesError> {
+    for check in &requirement.checks {
+        if !passes(connection, check).await? {
+            return Ok(false);
+        }
+    }
+    Ok(true)
 }
 
 /// Whether `check` passes.

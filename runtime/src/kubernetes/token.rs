@@ -171,6 +171,19 @@ impl TokenSource {
     }
 }
 
+impl TokenSource {
+    /// A token signed now, good for the whole [`TOKEN_LIFETIME`]: for a program that holds it
+    /// (Helm) and cannot ask for a fresh one.
+    pub async fn sign_now(&self) -> Result<String, TokenError> {
+        let credentials = self
+            .credentials
+            .provide_credentials()
+            .await
+            .map_err(|error| TokenError::Credentials(error_chain(&error)))?;
+        Ok(sign_token(&self.cluster, &self.region, &credentials, SystemTime::now())?.token)
+    }
+}
+
 /// Whether `token` may still be used at `now`.
 fn fresh(token: &EksToken, now: SystemTime) -> bool {
     token

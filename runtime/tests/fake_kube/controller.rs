@@ -621,16 +621,19 @@ fn namespaces(state: &mut State) {
     }
 }
 
-/// Installs what a complete EKS cluster runs: the External Secrets Operator (CRDs, its
-/// service account and controller), the AWS Load Balancer Controller (CRDs, controller and the
-/// `alb` IngressClass), metrics-server (the `metrics.k8s.io` APIService) and the EFS CSI driver.
+/// Installs what a complete EKS cluster runs: the External Secrets Operator, the AWS Load
+/// Balancer Controller, metrics-server and the EFS CSI driver.
 pub fn install_everything(state: &mut State) {
+    install_external_secrets(state);
+    install_load_balancer_controller(state);
+    install_eks_addons(state);
+}
+
+/// What the chart `external-secrets` installs: its CRDs, namespace, service account and a
+/// running controller.
+pub fn install_external_secrets(state: &mut State) {
     use super::resources::Addon;
-    state.installed.extend([
-        Addon::ExternalSecrets,
-        Addon::Metrics,
-        Addon::LoadBalancerController,
-    ]);
+    state.installed.insert(Addon::ExternalSecrets);
     let installer = "helm";
     state.store.create(
         resource("Namespace"),
@@ -642,40 +645,59 @@ pub fn install_everything(state: &mut State) {
         json!({"metadata": {"name": "external-secrets", "namespace": "external-secrets"}}),
         installer,
     );
-    for (namespace, name, labels) in [
-        (
-            "external-secrets",
-            "external-secrets",
-            json!({"app.kubernetes.io/name": "external-secrets"}),
-        ),
-        (
-            "kube-system",
-            "aws-load-balancer-controller",
-            json!({"app.kubernetes.io/name": "aws-load-balancer-controller"}),
-        ),
-        (
-            "kube-system",
-            "metrics-server",
-            json!({"k8s-app": "metrics-server"}),
-        ),
-    ] {
-        let key = state.store.create(
-            resource("Deployment"),
-            json!({"metadata": {"name": name, "namespace": namespace, "labels": labels},
-                   "spec": {"replicas": 1, "selector": {"matchLabels": labels},
-                            "template": {"metadata": {"labels": labels}, "spec": {"serviceAccountName": name, "containers": [{"name": name, "image": format!("registry.example/{name}:1")}]}}}}),
-            installer,
-        );
-        state.store.set_status(
-            &key,
-            json!({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}),
-        );
-    }
+    running_deployment(
+        state,
+        "external-secrets",
+        "external-secrets",
+        &json!({"app.kubernetes.io/name": "external-secrets"}),
+    );
+    crds(
+        state,
+        &[
+            "externalsecrets.external-secrets.io",
+            "secretstores.external-secrets.io",
+            "clustersecretstores.external-secrets.io",
+        ],
+    );
+}
+
+/// What the chart `aws-load-balancer-controller` installs: its CRDs, a running controller and
+/// the `alb` IngressClass.
+pub fn install_load_balancer_controller(state: &mut State) {
+    use super::resources::Addon;
+    state.installed.insert(Addon::LoadBalancerController);
+    running_deployment(
+        state,
+        "kube-system",
+        "aws-load-balancer-controller",
+        &json!({"app.kubernetes.io/name": "aws-load-balancer-controller"}),
+    );
     state.store.create(
         resource("IngressClass"),
         json!({"metadata": {"name": "alb"}, "spec": {"controller": "ingress.k8s.aws/alb"}}),
-        installer,
+        "helm",
     );
+    crds(
+        state,
+        &[
+            "ingressclassparams.elbv2.k8s.aws",
+            "targetgroupbindings.elbv2.k8s.aws",
+        ],
+    );
+}
+
+/// What the EKS add-ons of a cluster berth creates install: metrics-server (the
+/// `metrics.k8s.io` APIService) and the EFS CSI driver.
+pub fn install_eks_addons(state: &mut State) {
+    use super::resources::Addon;
+    state.installed.insert(Addon::Metrics);
+    running_deployment(
+        state,
+        "kube-system",
+        "metrics-server",
+        &json!({"k8s-app": "metrics-server"}),
+    );
+    let installer = "eks";
     let api_service = state.store.create(
         resource("APIService"),
         json!({"metadata": {"name": "v1beta1.metrics.k8s.io"}, "spec": {"group": "metrics.k8s.io", "version": "v1beta1", "service": {"name": "metrics-server", "namespace": "kube-system"}}}),
@@ -690,17 +712,30 @@ pub fn install_everything(state: &mut State) {
         json!({"metadata": {"name": "efs.csi.aws.com"}, "spec": {"attachRequired": false}}),
         installer,
     );
-    for crd in [
-        "externalsecrets.external-secrets.io",
-        "secretstores.external-secrets.io",
-        "clustersecretstores.external-secrets.io",
-        "ingressclassparams.elbv2.k8s.aws",
-        "targetgroupbindings.elbv2.k8s.aws",
-    ] {
+}
+
+/// A Deployment of one available replica, as an installed controller runs.
+fn running_deployment(state: &mut State, namespace: &str, name: &str, labels: &Value) {
+    let key = state.store.create(
+        resource("Deployment"),
+        json!({"metadata": {"name": name, "namespace": namespace, "labels": labels},
+               "spec": {"replicas": 1, "selector": {"matchLabels": labels},
+                        "template": {"metadata": {"labels": labels}, "spec": {"serviceAccountName": name, "containers": [{"name": name, "image": format!("registry.example/{name}:1")}]}}}}),
+        "helm",
+    );
+    state.store.set_status(
+        &key,
+        json!({"observedGeneration": 1, "replicas": 1, "updatedReplicas": 1, "readyReplicas": 1, "availableReplicas": 1}),
+    );
+}
+
+/// CustomResourceDefinitions of these names.
+fn crds(state: &mut State, names: &[&str]) {
+    for name in names {
         state.store.create(
             resource("CustomResourceDefinition"),
-            json!({"metadata": {"name": crd}}),
-            installer,
+            json!({"metadata": {"name": name}}),
+            "helm",
         );
     }
 }
@@ -729,6 +764,8 @@ pub struct Behaviour {
     /// Ingress name → the load balancer controller's event (reason, message) instead of a
     /// load balancer.
     pub failing_ingresses: BTreeMap<String, (String, String)>,
+    /// Chart name → the error Helm reports instead of installing it.
+    pub failing_charts: BTreeMap<String, String>,
 }
 
 /// Matches everything.

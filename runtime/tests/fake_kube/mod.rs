@@ -106,6 +106,65 @@ pub enum Authentication {
     Check(Box<dyn Fn(&str) -> bool + Send>),
 }
 
+/// One `helm upgrade --install` the test Helm sent.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct HelmInstall {
+    /// The release.
+    pub release: String,
+    /// The chart.
+    pub chart: String,
+    /// `--repo`.
+    pub repository: String,
+    /// `--version`.
+    pub version: String,
+    /// `--namespace`.
+    pub namespace: String,
+    /// Whether `--create-namespace`, `--wait` and a `--timeout` were given.
+    pub waits: bool,
+    /// `--set key=value`, by key.
+    pub values: BTreeMap<String, String>,
+}
+
+impl HelmInstall {
+    /// Reads `upgrade --install RELEASE CHART [flags]`; `None` for anything else.
+    pub fn parse(argv: &[String]) -> Option<Self> {
+        let [upgrade, install, release, chart, flags @ ..] = argv else {
+            return None;
+        };
+        if upgrade != "upgrade" || install != "--install" {
+            return None;
+        }
+        let mut parsed = Self {
+            release: release.clone(),
+            chart: chart.clone(),
+            repository: String::new(),
+            version: String::new(),
+            namespace: String::new(),
+            waits: false,
+            values: BTreeMap::new(),
+        };
+        let (mut create_namespace, mut wait, mut timeout) = (false, false, false);
+        let mut flags = flags.iter();
+        while let Some(flag) = flags.next() {
+            match flag.as_str() {
+                "--create-namespace" => create_namespace = true,
+                "--wait" => wait = true,
+                "--repo" => parsed.repository.clone_from(flags.next()?),
+                "--version" => parsed.version.clone_from(flags.next()?),
+                "--namespace" => parsed.namespace.clone_from(flags.next()?),
+                "--timeout" => timeout = !flags.next()?.is_empty(),
+                "--set" => {
+                    let (key, value) = flags.next()?.split_once('=')?;
+                    parsed.values.insert(key.to_owned(), value.to_owned());
+                }
+                _ => return None,
+            }
+        }
+        parsed.waits = create_namespace && wait && timeout;
+        Some(parsed)
+    }
+}
+
 /// Everything the fake knows; [`FakeCluster::with_state`] gives tests access.
 pub struct State {
     /// The objects.
@@ -122,6 +181,8 @@ pub struct State {
     pub log: Vec<String>,
     /// The region load balancer hostnames are in.
     pub region: String,
+    /// Every Helm install asked for, in order.
+    pub helm: Vec<HelmInstall>,
     ingress_deletions: BTreeMap<Key, u32>,
 }
 
@@ -172,6 +233,7 @@ impl FakeCluster {
             authentication: options.authentication,
             log: Vec::new(),
             region: "us-west-2".to_owned(),
+            helm: Vec::new(),
             ingress_deletions: BTreeMap::new(),
         };
         controller::base_namespaces(&mut state);
@@ -215,28 +277,51 @@ impl FakeCluster {
         format!("{scheme}://{}", self.address)
     }
 
-    /// Writes a kubeconfig for the fake into `directory` (context `fake`, user token `token`),
-    /// and returns its path.
+    /// Writes a kubeconfig for the fake into `directory` (context `fake`, user token `token`;
+    /// its current context `elsewhere` has a token the fake refuses), and returns its path.
+    /// Written as JSON (which every YAML reader reads) so the test Helm can read it too.
     pub fn kubeconfig(&self, directory: &Path, token: &str) -> PathBuf {
-        let authority = if self.tls {
-            format!(
-                "\n    certificate-authority-data: {}",
-                base64::engine::general_purpose::STANDARD.encode(CA_PEM)
-            )
-        } else {
-            String::new()
-        };
-        let text = format!(
-            "apiVersion: v1\nkind: Config\nclusters:\n- name: fake\n  cluster:\n    server: {}{authority}\n\
-             contexts:\n- name: fake\n  context:\n    cluster: fake\n    user: fake\n\
-             - name: elsewhere\n  context:\n    cluster: fake\n    user: nobody\n\
-             current-context: elsewhere\nusers:\n- name: fake\n  user:\n    token: {token}\n\
-             - name: nobody\n  user:\n    token: wrong-token\n",
-            self.url()
-        );
+        let mut cluster = serde_json::json!({"server": self.url()});
+        if self.tls {
+            cluster["certificate-authority-data"] =
+                Value::from(base64::engine::general_purpose::STANDARD.encode(CA_PEM));
+        }
+        let text = serde_json::json!({
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "fake", "cluster": cluster}],
+            "contexts": [
+                {"name": "fake", "context": {"cluster": "fake", "user": "fake"}},
+                {"name": "elsewhere", "context": {"cluster": "fake", "user": "nobody"}},
+            ],
+            "current-context": "elsewhere",
+            "users": [
+                {"name": "fake", "user": {"token": token}},
+                {"name": "nobody", "user": {"token": "wrong-token"}},
+            ],
+        });
         let path = directory.join("kubeconfig");
-        std::fs::write(&path, text).expect("write the kubeconfig");
+        std::fs::write(&path, text.to_string()).expect("write the kubeconfig");
         path
+    }
+
+    /// Every Helm install the test Helm asked for.
+    pub fn helm_installs(&self) -> Vec<HelmInstall> {
+        self.lock().helm.clone()
+    }
+
+    /// Makes Helm fail to install `chart` with `message`.
+    pub fn fail_chart(&self, chart: &str, message: &str) {
+        self.lock()
+            .behaviour
+            .failing_charts
+            .insert(chart.to_owned(), message.to_owned());
+    }
+
+    /// Installs what the EKS add-ons of a cluster berth creates install (metrics-server, the
+    /// EFS CSI driver): a bare fake then looks like a new cluster before berth's Helm installs.
+    pub fn install_eks_addons(&self) {
+        controller::install_eks_addons(&mut self.lock());
     }
 
     /// Runs `change` on the fake's state.

@@ -93,6 +93,7 @@ fn route(
                 json!({"major": "1", "minor": "33", "gitVersion": "v1.33.5-eks-fake", "platform": "linux/amd64"}),
             );
         }
+        ("POST", ["fake", "helm"]) => return helm(state, body.as_ref()),
         ("GET", ["api"]) => return (200, resources::core_versions()),
         ("GET", ["apis"]) => return (200, resources::groups(&installed(state))),
         ("GET", ["api", version]) => {
@@ -381,4 +382,61 @@ fn percent_decode(text: &str) -> String {
         }
     }
     String::from_utf8_lossy(&out).into_owned()
+}
+
+/// What the test Helm (`runtime/tests/tools/helm`) asks for: `helm upgrade --install RELEASE
+/// CHART` with its flags, sent here with the kubeconfig's credentials (already checked). The
+/// two charts berth installs are installed as they would be; any other, or one a test made
+/// fail, is refused with Helm's kind of message.
+fn helm(state: &mut State, body: Option<&Value>) -> Answer {
+    let argv: Vec<String> = body
+        .and_then(|body| body.get("argv"))
+        .and_then(Value::as_array)
+        .map(|argv| {
+            argv.iter()
+                .filter_map(Value::as_str)
+                .map(str::to_owned)
+                .collect()
+        })
+        .unwrap_or_default();
+    let Some(install) = super::HelmInstall::parse(&argv) else {
+        return status(
+            400,
+            "BadRequest",
+            &format!("Error: unknown command or flags: {}", argv.join(" ")),
+        );
+    };
+    state.helm.push(install.clone());
+    if let Some(message) = state.behaviour.failing_charts.get(&install.chart) {
+        return status(500, "InternalError", &format!("Error: {message}"));
+    }
+    match install.chart.as_str() {
+        "external-secrets" => super::controller::install_external_secrets(state),
+        "aws-load-balancer-controller" => {
+            for key in ["clusterName", "region", "vpcId"] {
+                if install.values.get(key).is_none_or(String::is_empty) {
+                    return status(
+                        422,
+                        "Invalid",
+                        &format!("Error: the controller needs `{key}`"),
+                    );
+                }
+            }
+            super::controller::install_load_balancer_controller(state);
+        }
+        other => {
+            return status(
+                404,
+                "NotFound",
+                &format!(
+                    "Error: chart \"{other}\" not found in {}",
+                    install.repository
+                ),
+            );
+        }
+    }
+    (
+        200,
+        json!({"release": install.release, "status": "deployed"}),
+    )
 }

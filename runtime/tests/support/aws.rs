@@ -26,6 +26,19 @@ pub fn stacks(session: &Session<'_>, region: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
+/// Deletes a stack directly (a lock another run gives back).
+pub fn delete_stack(session: &Session<'_>, region: &str, name: &str) {
+    session.query(
+        "cloudformation",
+        region,
+        &[
+            ("Action", "DeleteStack"),
+            ("Version", "2010-05-15"),
+            ("StackName", name),
+        ],
+    );
+}
+
 /// Creates a stack directly (for a lock held by someone else, or a stack berth did not make).
 pub fn create_stack(session: &Session<'_>, region: &str, name: &str, tags: &[(&str, &str)]) {
     let template =

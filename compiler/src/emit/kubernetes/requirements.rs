@@ -4,7 +4,7 @@
 //! claims — read off the objects themselves, so the list cannot drift from what is emitted.
 //! `manifest.json` carries it (`eks.requirements`); the deploy step checks each before applying.
 
-use std::collections::BTreeSet;
+use std::collections::{BTreeMap, BTreeSet};
 
 use serde_json::Value;
 
@@ -13,7 +13,7 @@ use crate::emit::cloudformation::eks::{
     CONTROLLER_NAMESPACE, CONTROLLER_SERVICE_ACCOUNT, METRICS_SERVER,
 };
 use crate::emit::contract::platform::VPC_ID;
-use crate::manifest::{ClusterRequirement, RequirementCheck};
+use crate::manifest::{ChartValue, ClusterRequirement, HelmChart, OutputRef, RequirementCheck};
 use crate::model::Workspace;
 
 /// The IngressClass every Ingress names, and the controller that class must name.
@@ -22,6 +22,13 @@ const INGRESS_CONTROLLER: &str = "ingress.k8s.aws/alb";
 /// Where the External Secrets controller runs: its Pod Identity association (made by the
 /// cluster's shared stack) names this namespace and service account.
 const EXTERNAL_SECRETS: &str = "external-secrets";
+
+/// The External Secrets Operator's chart, pinned: 0.20 serves `external-secrets.io/v1` (the
+/// version the manifests use) and reads AWS credentials from EKS Pod Identity.
+const EXTERNAL_SECRETS_CHART: (&str, &str) = ("https://charts.external-secrets.io", "0.20.1");
+/// The AWS Load Balancer Controller's chart (`eks-charts`), pinned: 1.17.0 is controller
+/// v2.17.0, which supports the Kubernetes versions berth creates clusters with.
+const LOAD_BALANCER_CONTROLLER_CHART: (&str, &str) = ("https://aws.github.io/eks-charts", "1.17.0");
 
 /// The requirements of `workspace`'s objects on `cluster`; `new_cluster` when the platform
 /// stack creates it (and so installs the metrics server and EFS CSI driver add-ons, and the load
@@ -80,6 +87,8 @@ pub fn requirements(
                  `{EXTERNAL_SECRETS}/{EXTERNAL_SECRETS}` the IAM role it needs)"
             ),
             installed_by: None,
+            chart: (new_cluster && workspace.eks.external_secrets_role.is_none())
+                .then(external_secrets_chart),
         });
     }
     let ingresses = needed(&["Ingress"]);
@@ -100,6 +109,7 @@ pub fn requirements(
             ],
             install: load_balancer_controller_install(workspace, cluster, new_cluster),
             installed_by: None,
+            chart: new_cluster.then(|| load_balancer_controller_chart(workspace, cluster)),
         });
     }
     let autoscalers = needed(&["HorizontalPodAutoscaler"]);
@@ -116,6 +126,7 @@ pub fn requirements(
             ),
             installed_by: new_cluster
                 .then(|| format!("the platform stack's EKS add-on `{METRICS_SERVER}`")),
+            chart: None,
         });
     }
     let claims = needed(&["PersistentVolumeClaim", "StorageClass"]);
@@ -134,6 +145,7 @@ pub fn requirements(
             ),
             installed_by: new_cluster
                 .then(|| "the platform stack's EKS add-on `aws-efs-csi-driver`".to_owned()),
+            chart: None,
         });
     }
     requirements
@@ -168,4 +180,58 @@ fn load_balancer_controller_install(
              the `{INGRESS_CLASS}` IngressClass"
         )
     }
+}
+
+/// The External Secrets Operator as the deploy step installs it on a cluster berth creates:
+/// release, namespace and so service account `external-secrets/external-secrets`, the one the
+/// cluster's shared stack gives its role through Pod Identity; with its CRDs.
+fn external_secrets_chart() -> HelmChart {
+    let (repository, version) = EXTERNAL_SECRETS_CHART;
+    HelmChart {
+        release: EXTERNAL_SECRETS.to_owned(),
+        namespace: EXTERNAL_SECRETS.to_owned(),
+        repository: repository.to_owned(),
+        chart: EXTERNAL_SECRETS.to_owned(),
+        version: version.to_owned(),
+        values: BTreeMap::from([("installCRDs".to_owned(), text("true"))]),
+    }
+}
+
+/// The AWS Load Balancer Controller as the deploy step installs it on a cluster berth creates:
+/// its service account is the one the platform stack gives its role through Pod Identity; the
+/// region and VPC are given because the nodes' instance metadata is out of the pods' reach; WAF
+/// and Shield stay off (berth asks for neither, and the role is not allowed them).
+fn load_balancer_controller_chart(workspace: &Workspace, cluster: &str) -> HelmChart {
+    let (repository, version) = LOAD_BALANCER_CONTROLLER_CHART;
+    let platform_stack = crate::emit::cloudformation::Context::new(workspace).platform_stack;
+    HelmChart {
+        release: CONTROLLER_SERVICE_ACCOUNT.to_owned(),
+        namespace: CONTROLLER_NAMESPACE.to_owned(),
+        repository: repository.to_owned(),
+        chart: CONTROLLER_SERVICE_ACCOUNT.to_owned(),
+        version: version.to_owned(),
+        values: BTreeMap::from([
+            ("clusterName".to_owned(), text(cluster)),
+            ("region".to_owned(), text(&workspace.region.value)),
+            (
+                "vpcId".to_owned(),
+                ChartValue::Output(OutputRef {
+                    stack: platform_stack,
+                    output: VPC_ID.to_owned(),
+                }),
+            ),
+            (
+                "serviceAccount.name".to_owned(),
+                text(CONTROLLER_SERVICE_ACCOUNT),
+            ),
+            ("enableShield".to_owned(), text("false")),
+            ("enableWaf".to_owned(), text("false")),
+            ("enableWafv2".to_owned(), text("false")),
+        ]),
+    }
+}
+
+/// A chart value known when building.
+fn text(value: &str) -> ChartValue {
+    ChartValue::Text(value.to_owned())
 }

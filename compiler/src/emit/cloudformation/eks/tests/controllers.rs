@@ -6,8 +6,10 @@
 use serde_json::{Value, json};
 
 use super::{EXISTING, NEW, eks, workspace};
+use crate::emit::cloudformation::eks::{CONTROLLER_NAMESPACE, CONTROLLER_SERVICE_ACCOUNT};
 use crate::emit::cloudformation::template::resource_ids;
 use crate::emit::kubernetes::requirements;
+use crate::manifest::{ChartValue, OutputRef};
 use crate::model::{EksCluster, Target};
 
 #[test]
@@ -36,6 +38,87 @@ fn a_new_cluster_runs_the_metrics_server_and_no_add_on_pins_a_version() {
     assert!(
         addons.iter().all(|id| !id.contains("Ebs")),
         "berth's volumes are EFS; no EBS CSI driver"
+    );
+}
+
+#[test]
+fn on_a_new_cluster_the_controllers_without_an_add_on_come_from_pinned_charts_whose_service_accounts_have_the_roles()
+ {
+    let secrets_and_ingress = r#"
+workspace "shop" { target "eks"; region "eu-west-1"; }
+service "web" {
+    image "ghcr.io/acme/web:1.0"
+    port 8080 { public #true; path "/"; }
+    secret "TOKEN" from="ssm:/shop/token"
+}
+"#;
+    let workspace = workspace(secrets_and_ingress, Target::Eks);
+    let new = requirements(&workspace, "shop-default", true);
+    let chart_of = |name: &str| {
+        new.iter()
+            .find(|requirement| requirement.name == name)
+            .and_then(|requirement| requirement.chart.clone())
+            .unwrap_or_else(|| panic!("{name} has a chart on a new cluster"))
+    };
+    let secrets = chart_of("external-secrets");
+    // The Pod Identity association of the shared stack names this namespace and service
+    // account: the release must make exactly that one.
+    assert_eq!(
+        (secrets.namespace.as_str(), secrets.release.as_str()),
+        ("external-secrets", "external-secrets")
+    );
+    assert_eq!(secrets.repository, "https://charts.external-secrets.io");
+    assert_eq!(
+        secrets.values["installCRDs"],
+        ChartValue::Text("true".to_owned())
+    );
+    let controller = chart_of("load-balancer-controller");
+    assert_eq!(
+        (controller.namespace.as_str(), controller.release.as_str()),
+        (CONTROLLER_NAMESPACE, CONTROLLER_SERVICE_ACCOUNT)
+    );
+    assert_eq!(
+        controller.values["serviceAccount.name"],
+        ChartValue::Text(CONTROLLER_SERVICE_ACCOUNT.to_owned())
+    );
+    assert_eq!(
+        controller.values["clusterName"],
+        ChartValue::Text("shop-default".to_owned())
+    );
+    assert_eq!(
+        controller.values["region"],
+        ChartValue::Text("eu-west-1".to_owned())
+    );
+    assert_eq!(
+        controller.values["vpcId"],
+        ChartValue::Output(OutputRef {
+            stack: "shop-default-platform".to_owned(),
+            output: "VpcId".to_owned(),
+        })
+    );
+    for off in ["enableShield", "enableWaf", "enableWafv2"] {
+        assert_eq!(
+            controller.values[off],
+            ChartValue::Text("false".to_owned()),
+            "{off}"
+        );
+    }
+    for chart in [&secrets, &controller] {
+        assert!(
+            chart.version.split('.').count() == 3
+                && chart
+                    .version
+                    .split('.')
+                    .all(|part| part.parse::<u32>().is_ok()),
+            "pinned to one exact version: {}",
+            chart.version
+        );
+    }
+    // On an existing cluster its owners install what it runs.
+    assert!(
+        requirements(&workspace, "platform-prod", false)
+            .iter()
+            .all(|requirement| requirement.chart.is_none())
     );
 }
 
