@@ -189,6 +189,33 @@ fn destroy_keeps_a_repository_that_holds_images_unless_told_to_delete_them() {
                 "{}",
                 destroyed.stderr
             );
+            // Deploying again would create a stack whose repository exists: refused before
+            // anything changes, naming the repository and the command that deletes it.
+            let again = run(session
+                .berth(workspace.path())
+                .args(["deploy", "--format", "json"]));
+            assert_eq!(again.code, 1, "{}", again.stderr);
+            let error: serde_json::Value =
+                serde_json::from_str(&again.stdout).expect("the error as JSON");
+            assert_eq!(error["error"]["code"], "berth::repository-kept", "{error}");
+            assert!(
+                error["error"]["message"]
+                    .as_str()
+                    .is_some_and(|message| message.contains("`shop/default/api`")),
+                "{error}"
+            );
+            assert_eq!(
+                error["error"]["commands"],
+                serde_json::json!([
+                    "aws ecr delete-repository --region eu-west-1 --repository-name shop/default/api --force"
+                ]),
+                "{error}"
+            );
+            assert!(
+                stacks(&session, "eu-west-1").is_empty(),
+                "nothing created: {:?}",
+                stacks(&session, "eu-west-1")
+            );
             // The next round starts from nothing, as after deleting the kept repository.
             let answer = session.json_call(
                 "ecr",

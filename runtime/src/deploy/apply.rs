@@ -21,7 +21,7 @@ use super::event::{Event, Reporter};
 use super::images::{self, Resolution, ResolvedImage};
 use super::plan::{self, Decision, Stage};
 use super::stack_step::{StackJob, StackResult, deploy_stack};
-use super::{Clients, Settings, deployer, lock, rollout};
+use super::{Clients, Settings, deployer, lock, repositories, rollout};
 
 /// What a deploy did.
 #[derive(Clone, Debug, Serialize)]
@@ -90,6 +90,18 @@ pub async fn deploy(
         }
     }
     let observed = observe_all(clients, &stages, settings.parallel).await?;
+    let creating: Vec<&str> = observed
+        .iter()
+        .filter(|(_, deployed)| deployed.is_none())
+        .map(|(stack, _)| stack.as_str())
+        .collect();
+    let kept = repositories::in_the_way(&clients.ecr.home, build, &creating).await?;
+    if !kept.is_empty() {
+        return Err(DeployError::RepositoryKept {
+            region: clients.ecr.home_region.clone(),
+            repositories: kept,
+        });
+    }
     let mut images = resolve_images(clients, build, &observed).await?;
     plan::fill_parameters(&mut stages, &images);
     fill_ssm(clients, &mut stages).await?;

@@ -79,11 +79,13 @@ pub enum RuntimeCode {
     WorkloadFailed,
     /// The load balancer controller cannot make or delete an Ingress's load balancer.
     LoadBalancerFailed,
+    /// A repository an earlier `destroy` kept is in the way of a stack to create.
+    RepositoryKept,
 }
 
 impl RuntimeCode {
     /// Every code.
-    pub const ALL: [Self; 31] = [
+    pub const ALL: [Self; 32] = [
         Self::AwsCredentials,
         Self::AwsCredentialsExpired,
         Self::AwsAccessDenied,
@@ -115,6 +117,7 @@ impl RuntimeCode {
         Self::ApplyFailed,
         Self::WorkloadFailed,
         Self::LoadBalancerFailed,
+        Self::RepositoryKept,
     ];
 
     /// The kebab-case name.
@@ -151,6 +154,7 @@ impl RuntimeCode {
             Self::ApplyFailed => "apply-failed",
             Self::WorkloadFailed => "workload-failed",
             Self::LoadBalancerFailed => "load-balancer-failed",
+            Self::RepositoryKept => "repository-kept",
         }
     }
 
@@ -201,6 +205,7 @@ impl RuntimeCode {
             Self::ApplyFailed => "the Kubernetes API refused an object",
             Self::WorkloadFailed => "a workload's pods cannot start or keep failing",
             Self::LoadBalancerFailed => "an Ingress's load balancer cannot be made or deleted",
+            Self::RepositoryKept => "a repository an earlier destroy kept is in the way of a stack",
         }
     }
 }
@@ -398,6 +403,14 @@ pub enum DeployError {
     /// The Kubernetes side of an `eks` deploy failed.
     #[error(transparent)]
     Kubernetes(#[from] crate::kubernetes::error::KubernetesError),
+    /// A stack to create would create ECR repositories that already exist.
+    #[error("{} already exist{}: an earlier `berth destroy` kept {} because {} held images (or {} made by hand), and CloudFormation cannot create a repository that exists", repositories.iter().map(|(stack, repository)| format!("the repository `{repository}` (of the stack `{stack}`)")).collect::<Vec<_>>().join(" and "), if repositories.len() == 1 { "s" } else { "" }, if repositories.len() == 1 { "it" } else { "them" }, if repositories.len() == 1 { "it" } else { "they" }, if repositories.len() == 1 { "it was" } else { "they were" })]
+    RepositoryKept {
+        /// The workspace's region.
+        region: String,
+        /// `(stack, repository)` pairs.
+        repositories: Vec<(String, String)>,
+    },
     /// A template is too large to send inline.
     #[error(
         "the template of `{stack}` is {bytes} bytes; CloudFormation accepts at most 51200 inline"
@@ -437,6 +450,7 @@ impl DeployError {
             Self::Interrupted { .. } => RuntimeCode::Interrupted,
             Self::ForeignStack { .. } => RuntimeCode::ForeignStack,
             Self::TemplateTooLarge { .. } => RuntimeCode::TemplateTooLarge,
+            Self::RepositoryKept { .. } => RuntimeCode::RepositoryKept,
             Self::Kubernetes(error) => error.code(),
         }
     }

@@ -116,6 +116,12 @@ pub fn help(error: &DeployError) -> String {
         DeployError::TemplateTooLarge { .. } => "build with `--cfn-format json` (berth sends \
             JSON templates compacted), or split the workload"
             .to_owned(),
+        DeployError::RepositoryKept { .. } => "nothing was changed. To start again from \
+            nothing, copy out the images you still need (`docker pull` them), delete the \
+            repositories as shown, and deploy again: the new stack creates them empty and the \
+            deploy stops for the push. To keep them instead, deploy under another environment \
+            name"
+            .to_owned(),
         DeployError::Kubernetes(error) => error.help(),
     }
 }
@@ -155,6 +161,18 @@ pub fn commands(error: &DeployError) -> Vec<String> {
                 "aws cloudformation delete-stack --stack-name {stack}"
             )]
         }
+        DeployError::RepositoryKept {
+            region,
+            repositories,
+        } => repositories
+            .iter()
+            .map(|(_, repository)| {
+                format!(
+                    "aws ecr delete-repository --region {region} --repository-name {repository} \
+                     --force"
+                )
+            })
+            .collect(),
         _ => Vec::new(),
     }
 }

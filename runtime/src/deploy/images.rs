@@ -202,7 +202,7 @@ async fn resolve_ecr(
 }
 
 /// The repository's URI, or `None` when it does not exist.
-async fn repository_uri(
+pub(super) async fn repository_uri(
     client: &aws_sdk_ecr::Client,
     account: Option<&String>,
     repository: &str,

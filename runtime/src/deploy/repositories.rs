@@ -2,6 +2,10 @@
 //! deleted with its stack (`EmptyOnDelete` is off, so images are never lost by accident). By
 //! default `destroy` keeps such a repository (and the key its images are encrypted with);
 //! `--delete-images` empties it first, so it goes with the stack.
+//!
+//! A kept repository keeps its name, which the stack's template gives it: deploying the workspace
+//! again would create a stack whose repository already exists, and CloudFormation fails that
+//! stack. `deploy` looks first ([`in_the_way`]) and stops before changing anything.
 
 use aws_sdk_ecr::types::ImageIdentifier;
 use berth_compiler::manifest::Registry;
@@ -27,6 +31,28 @@ pub fn owned_by(build: &Build, stack: &str) -> Vec<String> {
     names.sort();
     names.dedup();
     names
+}
+
+/// The repositories that the stacks in `creating` (stacks that do not exist yet) would create
+/// but that already exist — kept by an earlier `destroy`, or made by hand — as `(stack,
+/// repository)`.
+pub async fn in_the_way(
+    client: &aws_sdk_ecr::Client,
+    build: &Build,
+    creating: &[&str],
+) -> Result<Vec<(String, String)>, AwsError> {
+    let mut found = Vec::new();
+    for stack in creating {
+        for repository in owned_by(build, stack) {
+            if super::images::repository_uri(client, None, &repository)
+                .await?
+                .is_some()
+            {
+                found.push(((*stack).to_owned(), repository));
+            }
+        }
+    }
+    Ok(found)
 }
 
 /// Deletes every image of `repository`; how many there were (zero for a repository that does
