@@ -189,8 +189,17 @@ fn destroy_keeps_a_repository_that_holds_images_unless_told_to_delete_them() {
                 "{}",
                 destroyed.stderr
             );
-            // Deploying again would create a stack whose repository exists: refused before
-            // anything changes, naming the repository and the command that deletes it.
+            // Deploying again would create a stack whose repository exists: the plan says so,
+            // and the deploy is refused before anything changes, naming the repository and the
+            // command that deletes it.
+            let planned = run(session.berth(workspace.path()).arg("plan"));
+            assert!(
+                planned.stdout.contains("berth::repository-kept")
+                    || planned.stderr.contains("berth::repository-kept"),
+                "{}\n{}",
+                planned.stdout,
+                planned.stderr
+            );
             let again = run(session
                 .berth(workspace.path())
                 .args(["deploy", "--format", "json"]));

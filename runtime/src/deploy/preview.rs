@@ -157,6 +157,20 @@ pub async fn plan(
     let kubernetes = super::cluster::plan(build, clients, settings, &images).await?;
     let mut notes = build.notes.clone();
     notes.extend(deployer_notes);
+    let creating: Vec<&str> = observed
+        .iter()
+        .filter(|(_, deployed)| deployed.is_none())
+        .map(|(stack, _)| stack.as_str())
+        .collect();
+    for (stack, repository) in
+        super::repositories::in_the_way(&clients.ecr.home, build, &creating).await?
+    {
+        notes.push(format!(
+            "the repository `{repository}` exists (kept by an earlier destroy?) and `{stack}` \
+             would create it: deploy stops before changing anything until it is deleted \
+             (berth::repository-kept)"
+        ));
+    }
     for note in &notes {
         reporter.report(Event::Note {
             message: note.clone(),
