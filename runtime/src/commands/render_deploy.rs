@@ -367,6 +367,9 @@ pub fn deploy_human(outcome: &DeployOutcome, workspace: &str, environment: &str)
         )
     };
     if let Some(kubernetes) = &outcome.kubernetes {
+        for addon in &kubernetes.addons {
+            let _ = writeln!(text, "  updated the EKS add-on {addon}");
+        }
         for what in &kubernetes.installed {
             let _ = writeln!(text, "  installed {what}");
         }

@@ -83,6 +83,9 @@ fn describe_kubernetes(step: &KubernetesEvent) -> String {
         KubernetesEvent::Connected { server, version } => {
             format!("connected to the cluster at {server} (Kubernetes {version})")
         }
+        KubernetesEvent::AddonUpdating { addon, from, to } => {
+            format!("updating the EKS add-on {addon} from {from} to {to}")
+        }
         KubernetesEvent::Installing { what } => format!("installing {what} with Helm"),
         KubernetesEvent::Installed { what } => format!("{what}: installed"),
         KubernetesEvent::ObjectApplied { object, action } => format!("{object}: {}", action.word()),

@@ -152,27 +152,39 @@ pub async fn deploy(
             let lock_stack = lock_stack(build)?;
             let held = take_lock(clients, settings, reporter, build, lock_stack).await?;
             settings.activity.set_lock(Some(lock_stack));
-            let result = cluster::deploy(build, clients, settings, reporter, &images).await;
+            let result = cluster::deploy(build, clients, settings, reporter, &images, None).await;
             let released = held.release(&clients.cloudformation, reporter).await;
             settings.activity.set_lock(None);
             let deployed = result?;
             released?;
             deployed
         } else {
-            cluster::deploy(build, clients, settings, reporter, &images).await?
+            cluster::deploy(build, clients, settings, reporter, &images, None).await?
         };
         (stacks, kubernetes)
     } else {
         let lock_stack = lock_stack(build)?;
         let held = take_lock(clients, settings, reporter, build, lock_stack).await?;
         settings.activity.set_lock(Some(lock_stack));
-        let result =
-            match run_stages(clients, settings, reporter, build, &mut stages, &mut images).await {
-                Ok(stacks) => cluster::deploy(build, clients, settings, reporter, &images)
+        let result = match cluster::version_before(build, clients).await {
+            Ok(version) => {
+                match run_stages(clients, settings, reporter, build, &mut stages, &mut images).await
+                {
+                    Ok(stacks) => cluster::deploy(
+                        build,
+                        clients,
+                        settings,
+                        reporter,
+                        &images,
+                        version.as_deref(),
+                    )
                     .await
                     .map(|kubernetes| (stacks, kubernetes)),
-                Err(error) => Err(error),
-            };
+                    Err(error) => Err(error),
+                }
+            }
+            Err(error) => Err(error),
+        };
         let released = held.release(&clients.cloudformation, reporter).await;
         settings.activity.set_lock(None);
         let deployed = result?;

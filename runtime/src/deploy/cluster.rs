@@ -21,6 +21,7 @@ use super::event::{Event, Reporter};
 use super::images::{Resolution, ResolvedImage};
 use super::{Clients, Settings};
 use crate::aws::Aws;
+use crate::kubernetes::addons;
 use crate::kubernetes::connect::{self, Connection, KubeconfigChoice, Reach};
 use crate::kubernetes::error::KubernetesError;
 use crate::kubernetes::event::{Applied, KubernetesEvent};
@@ -71,6 +72,10 @@ pub struct ClusterSettings {
 /// What the Kubernetes side of a deploy did.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct KubernetesOutcome {
+    /// The EKS add-ons updated because the cluster's new Kubernetes version no longer supported
+    /// the versions they ran (`kube-proxy v1.31.10-eksbuild.2 -> v1.33.3-eksbuild.4`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub addons: Vec<String>,
     /// What was installed first, from its Helm chart (on a cluster berth created).
     #[serde(skip_serializing_if = "Vec::is_empty")]
     pub installed: Vec<String>,
@@ -85,6 +90,7 @@ impl KubernetesOutcome {
     pub fn changed(&self) -> bool {
         !self.pruned.is_empty()
             || !self.installed.is_empty()
+            || !self.addons.is_empty()
             || self
                 .objects
                 .iter()
@@ -140,15 +146,32 @@ fn forward(reporter: &dyn Reporter) -> impl Fn(KubernetesEvent) + Send + Sync + 
     move |step| reporter.report(Event::Kubernetes { step })
 }
 
+/// The Kubernetes version of the cluster berth created for `build`, before the stacks change
+/// it: `None` for a build without one, or before the cluster exists.
+pub async fn version_before(
+    build: &Build,
+    clients: &Clients,
+) -> Result<Option<String>, DeployError> {
+    match build.manifest.eks.as_ref() {
+        Some(eks) if eks.provisioning == Provisioning::New => {
+            Ok(addons::cluster_version(&clients.cluster.eks, &eks.cluster).await?)
+        }
+        _ => Ok(None),
+    }
+}
+
 /// Applies the build's objects to its cluster, after the stacks: pinned images, placeholders
 /// filled from the stacks' outputs; waits until they serve and prunes what the build no longer
-/// declares. `None` for a build without Kubernetes artifacts.
+/// declares. `version_before` is the cluster's version before the stacks ran ([`version_before`]):
+/// when the stacks changed it, the add-ons that do not support the new one are updated first.
+/// `None` for a build without Kubernetes artifacts.
 pub async fn deploy(
     build: &Build,
     clients: &Clients,
     settings: &Settings,
     reporter: &dyn Reporter,
     images: &[ResolvedImage],
+    version_before: Option<&str>,
 ) -> Result<Option<(KubernetesOutcome, Vec<EndpointUrl>)>, DeployError> {
     let Some(eks) = eks_section(build) else {
         return Ok(None);
@@ -158,6 +181,19 @@ pub async fn deploy(
     pin_images(&mut declared, images);
     let report = forward(reporter);
     let connection = connect(eks, clients, settings, &report).await?;
+    let mut updated_addons = Vec::new();
+    if let Some(before) = version_before
+        && let Some(now) = addons::cluster_version(&clients.cluster.eks, &eks.cluster).await?
+        && now != before
+    {
+        let interval = settings.pace.first.max(Duration::from_millis(1));
+        for update in
+            addons::update_incompatible(&clients.cluster.eks, &eks.cluster, &now, interval, &report)
+                .await?
+        {
+            updated_addons.push(format!("{} {} -> {}", update.addon, update.from, update.to));
+        }
+    }
     let installed = install::install_missing(
         &connection,
         &declared.requirements,
@@ -191,6 +227,7 @@ pub async fn deploy(
         })
         .collect();
     let outcome = KubernetesOutcome {
+        addons: updated_addons,
         installed,
         objects: deployed
             .applied

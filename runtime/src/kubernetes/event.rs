@@ -53,6 +53,16 @@ pub enum KubernetesEvent {
         /// Its Kubernetes version.
         version: String,
     },
+    /// An EKS add-on whose version does not support the cluster's new Kubernetes version is
+    /// being updated to EKS's default for it.
+    AddonUpdating {
+        /// `kube-proxy`.
+        addon: String,
+        /// The version it ran.
+        from: String,
+        /// The version it is updated to.
+        to: String,
+    },
     /// A prerequisite the cluster lacks is being installed from its Helm chart.
     Installing {
         /// `the AWS Load Balancer Controller (aws-load-balancer-controller 1.17.0)`.

@@ -7,6 +7,8 @@
 //! - [`token`]: the EKS bearer token, signed in-process as `aws eks get-token` signs it.
 //! - [`connect`]: wait for the cluster (and node groups) to be ACTIVE; a client from its
 //!   endpoint and CA, or from a kubeconfig and context.
+//! - [`addons`]: after the cluster's version was raised, the EKS add-ons it no longer supports,
+//!   updated.
 //! - [`objects`]: the build's objects, placeholders filled from stack outputs, owner labels
 //!   checked — before anything is applied.
 //! - [`discovery`]: the resource that serves each kind.
@@ -19,6 +21,7 @@
 //! - [`status`]: replicas, restarts and hostnames of each workload.
 //! - [`Session`]: all of the above on one connection.
 
+pub mod addons;
 pub mod apply;
 pub mod connect;
 pub mod diff;
