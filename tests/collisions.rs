@@ -1,6 +1,7 @@
-//! One AWS account, two workspaces, two environments each, two regions, on every target (and on
-//! eks, one existing cluster per region that every workspace deploys into): no two deployments
-//! may create a name that must be unique in its scope, except what is deliberately shared.
+//! One AWS account, two workspaces, two environments each, two regions, on every target (on eks
+//! both into one existing cluster per region that every workspace deploys into, and each into a
+//! cluster of its own): no two deployments may create a name that must be unique in its scope,
+//! except what is deliberately shared.
 //!
 //! The names are read from what `berth build` emits — the templates' resource properties and
 //! exports, the Kubernetes objects, `manifest.json` — never recomputed here, and each is claimed
@@ -30,9 +31,19 @@ use serde_json::Value;
 const WORKSPACES: [&str; 2] = ["shop", "billing"];
 const ENVIRONMENTS: [&str; 2] = ["dev", "prod"];
 const REGIONS: [&str; 2] = ["eu-west-1", "us-east-1"];
-const TARGETS: [Target; 3] = [Target::Ecs, Target::Fargate, Target::Eks];
+/// Each target, and on eks whether the deployments share one existing cluster per region (the
+/// case the shared stack is for) or each creates its own.
+const DEPLOYMENTS: [(Target, bool); 4] = [
+    (Target::Ecs, false),
+    (Target::Fargate, false),
+    (Target::Eks, true),
+    (Target::Eks, false),
+];
 /// The existing EKS cluster each region's workspaces deploy into.
 const CLUSTER: &str = "platform";
+/// A principal every new cluster gives admin access to (`eks { admins … }`): access entries are
+/// unique per cluster and principal.
+const ADMIN: &str = "arn:aws:iam::123456789012:role/platform-admins";
 
 /// What every deployment on one cluster creates once, in the cluster's shared stack
 /// (`berth-eks-<cluster>`, docs/eks.md): EKS allows one Pod Identity association per service
@@ -54,8 +65,8 @@ const SHARED: &[(&str, &str)] = &[
 ];
 
 /// Top-level resource properties whose value names a unique thing, with the scope it is unique
-/// in: `(type, property, scope)`. `scope` is `account`, `region`, or the property whose
-/// (resolved) value is the scope.
+/// in: `(type, property, scope)`. `scope` is `account`, `region`, `EKS cluster` (the one named by
+/// `ClusterName`), or the property whose (resolved) value is the scope.
 const NAMED: &[(&str, &str, &str)] = &[
     ("AWS::IAM::Role", "RoleName", "account"),
     ("AWS::IAM::ManagedPolicy", "ManagedPolicyName", "account"),
@@ -103,9 +114,9 @@ const NAMED: &[(&str, &str, &str)] = &[
     ("AWS::EC2::LaunchTemplate", "LaunchTemplateName", "region"),
     ("AWS::EC2::SecurityGroup", "GroupName", "VpcId"),
     ("AWS::EKS::Cluster", "Name", "region"),
-    ("AWS::EKS::Nodegroup", "NodegroupName", "ClusterName"),
-    ("AWS::EKS::Addon", "AddonName", "ClusterName"),
-    ("AWS::EKS::AccessEntry", "PrincipalArn", "ClusterName"),
+    ("AWS::EKS::Nodegroup", "NodegroupName", "EKS cluster"),
+    ("AWS::EKS::Addon", "AddonName", "EKS cluster"),
+    ("AWS::EKS::AccessEntry", "PrincipalArn", "EKS cluster"),
     (
         "AWS::ApplicationAutoScaling::ScalingPolicy",
         "PolicyName",
@@ -129,6 +140,17 @@ const NOT_NAMES: &[(&str, &str, &str)] = &[
         "AWS::EKS::PodIdentityAssociation",
         "ClusterName",
         "the association's scope; the association is claimed by namespace and service account",
+    ),
+    (
+        "AWS::EKS::Nodegroup",
+        "ClusterName",
+        "the node group name's scope",
+    ),
+    ("AWS::EKS::Addon", "ClusterName", "the add-on name's scope"),
+    (
+        "AWS::EKS::AccessEntry",
+        "ClusterName",
+        "the access entry's scope",
     ),
 ];
 
@@ -157,9 +179,10 @@ type Key = (String, &'static str, String);
 /// The workspace `workspace` in `region`, with two environments: a public autoscaled service
 /// reading a secret with a shared volume, a service with an owned repository and a role, a
 /// worker and a scheduled job. On eks it deploys into the existing cluster `platform` and its
-/// VPC; on ecs and fargate berth creates the network.
-fn source(workspace: &str, region: &str, target: Target) -> String {
-    let placement = if target == Target::Eks {
+/// VPC when `existing_cluster`, else into a cluster of its own with an admin besides the
+/// deployer; berth creates the network otherwise.
+fn source(workspace: &str, region: &str, target: Target, existing_cluster: bool) -> String {
+    let placement = if target == Target::Eks && existing_cluster {
         // Each region's VPC and subnets have ids of their own.
         let id = if region == REGIONS[0] { 'a' } else { 'b' };
         format!(
@@ -171,6 +194,8 @@ fn source(workspace: &str, region: &str, target: Target) -> String {
     }}
     eks {{ cluster "{CLUSTER}"; }}"#
         )
+    } else if target == Target::Eks {
+        format!("\n    eks {{ admins \"{ADMIN}\"; }}")
     } else {
         String::new()
     };
@@ -205,12 +230,13 @@ job "nightly" {{
     )
 }
 
-/// Every deployment's build for `target`.
-fn builds(target: Target) -> Vec<Build> {
+/// Every deployment's build for `target` (on eks, into one existing cluster per region or each
+/// into its own).
+fn builds(target: Target, existing_cluster: bool) -> Vec<Build> {
     let mut builds = Vec::new();
     for workspace in WORKSPACES {
         for region in REGIONS {
-            let text = source(workspace, region, target);
+            let text = source(workspace, region, target, existing_cluster);
             for environment in ENVIRONMENTS {
                 let checked = check(
                     &text,
@@ -283,7 +309,16 @@ fn resolve(
                 return format!("export {region}/{export}");
             }
             if let Some(Value::String(id)) = object.get("Ref") {
-                return format!("resource {region}/{stack}/{id}");
+                // A cluster's `Ref` is its name, by which the other stacks name it too.
+                let resource = &templates[stack]["Resources"][id];
+                let name = match resource["Type"].as_str() {
+                    Some("AWS::EKS::Cluster") => &resource["Properties"]["Name"],
+                    Some("AWS::ECS::Cluster") => &resource["Properties"]["ClusterName"],
+                    _ => &Value::Null,
+                };
+                return name
+                    .as_str()
+                    .map_or_else(|| format!("resource {region}/{stack}/{id}"), str::to_owned);
             }
             if let Some(Value::Array(attribute)) = object.get("Fn::GetAtt") {
                 let id = attribute[0].as_str().unwrap_or_default();
@@ -367,6 +402,10 @@ fn claims(build: &Build) -> Vec<(Key, Origin)> {
                 let scope = match *scope {
                     "account" => "account".to_owned(),
                     "region" => in_region.clone(),
+                    "EKS cluster" => format!(
+                        "EKS cluster {region}/{}",
+                        resolve(&properties["ClusterName"], stack, region, &templates)
+                    ),
                     by => format!(
                         "{by} {}",
                         resolve(&properties[by], stack, region, &templates)
@@ -493,7 +532,8 @@ fn collisions(builds: &[Build]) -> Vec<String> {
     problems
 }
 
-/// Every top-level `…Name` property with a value, that neither table classifies.
+/// Every top-level `…Name` property with a value that neither table classifies (a name, the
+/// scope of a name, or no name).
 fn unclassified(builds: &[Build]) -> BTreeSet<(String, String)> {
     let mut found = BTreeSet::new();
     for build in builds {
@@ -507,9 +547,11 @@ fn unclassified(builds: &[Build]) -> BTreeSet<(String, String)> {
                     .map(|property| property.0)
                     .filter(|property| property.ends_with("Name"))
                 {
-                    let known = NAMED
+                    // A name, the scope of one, or classified as no name.
+                    let known = NAMED.iter().any(|(named, name, scope)| {
+                        *named == kind && (name == property || scope == property)
+                    }) || NOT_NAMES
                         .iter()
-                        .chain(NOT_NAMES)
                         .any(|(named, known, _)| *named == kind && known == property);
                     if !known {
                         found.insert((kind.to_owned(), property.clone()));
@@ -525,16 +567,20 @@ fn unclassified(builds: &[Build]) -> BTreeSet<(String, String)> {
 fn two_workspaces_two_environments_two_regions_collide_nowhere() {
     let mut problems = Vec::new();
     let mut kinds = BTreeSet::new();
-    for target in TARGETS {
-        let builds = builds(target);
+    for (target, existing_cluster) in DEPLOYMENTS {
+        let builds = builds(target, existing_cluster);
         assert_eq!(builds.len(), 8);
+        let deployment = match (target, existing_cluster) {
+            (Target::Eks, true) => "eks (existing cluster)",
+            (Target::Eks, false) => "eks (new clusters)",
+            _ => target.name(),
+        };
         for problem in collisions(&builds) {
-            problems.push(format!("{}: {problem}", target.name()));
+            problems.push(format!("{deployment}: {problem}"));
         }
         for (kind, property) in unclassified(&builds) {
             problems.push(format!(
-                "{}: `{kind}` `{property}` is in neither NAMED nor NOT_NAMES",
-                target.name()
+                "{deployment}: `{kind}` `{property}` is in neither NAMED nor NOT_NAMES"
             ));
         }
         kinds.extend(builds.iter().flat_map(claims).map(|((_, what, _), _)| what));
@@ -559,6 +605,10 @@ fn two_workspaces_two_environments_two_regions_collide_nowhere() {
         "Pod Identity association",
         "Kubernetes object",
         "ALB ingress group",
+        "AWS::EKS::Cluster",
+        "AWS::EKS::Nodegroup",
+        "AWS::EKS::Addon",
+        "AWS::EKS::AccessEntry",
     ] {
         assert!(kinds.contains(expected), "no {expected} name was read");
     }
@@ -566,7 +616,7 @@ fn two_workspaces_two_environments_two_regions_collide_nowhere() {
 
 #[test]
 fn the_cluster_shared_stack_is_one_stack_deployed_once_per_cluster() {
-    let builds = builds(Target::Eks);
+    let builds = builds(Target::Eks, true);
     let mut shared: BTreeMap<(&str, String), BTreeSet<&str>> = BTreeMap::new();
     for build in &builds {
         let stacks: Vec<&str> = build.manifest["eks"]["shared_stacks"]
@@ -618,7 +668,7 @@ fn the_cluster_shared_stack_is_one_stack_deployed_once_per_cluster() {
 #[test]
 fn a_name_that_loses_its_region_collides() {
     // Plant the bug in the built artifacts: role names lose their region.
-    let mut builds = builds(Target::Fargate);
+    let mut builds = builds(Target::Fargate, false);
     for build in &mut builds {
         let suffix = format!("-{}\"", build.region);
         for file in &mut build.files {
