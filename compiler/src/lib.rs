@@ -78,7 +78,18 @@ pub fn check(source: &str, options: &Options) -> Checked {
 
 fn check_document(document: &kdl::KdlDocument, source: &str, options: &Options) -> Checked {
     let mut diagnostics = diagnostics::Diagnostics::default();
-    let workspace = lower(document, source, options, &mut diagnostics)
+    lower::check_shape(document, source, &mut diagnostics);
+    check_shaped(document, source, options, diagnostics)
+}
+
+/// Lowers and validates `document`, whose shape problems `diagnostics` already holds.
+fn check_shaped(
+    document: &kdl::KdlDocument,
+    source: &str,
+    options: &Options,
+    mut diagnostics: diagnostics::Diagnostics,
+) -> Checked {
+    let workspace = lower::lower_shaped(document, source, options, &mut diagnostics)
         .and_then(|workspace| validate(workspace, &mut diagnostics));
     Checked {
         workspace,
@@ -139,7 +150,10 @@ pub fn check_environments(source: &str, options: &Options) -> CheckedEnvironment
         };
     }
     let environments = lower::environment_names(&document);
-    let base = check_document(&document, source, options).diagnostics;
+    // The shape of the document is the same whichever environment is selected: checked once.
+    let mut shape = diagnostics::Diagnostics::default();
+    lower::check_shape(&document, source, &mut shape);
+    let base = check_shaped(&document, source, options, shape.clone()).diagnostics;
     // Hashed, so that merging costs the number of diagnostics, not its square.
     let in_base: HashSet<&Diagnostic> = base.iter().collect();
     let mut found_in_environments: Vec<Diagnostic> = Vec::new();
@@ -149,7 +163,7 @@ pub fn check_environments(source: &str, options: &Options) -> CheckedEnvironment
             environment: Some(environment.clone()),
             ..options.clone()
         };
-        for diagnostic in check_document(&document, source, &selected).diagnostics {
+        for diagnostic in check_shaped(&document, source, &selected, shape.clone()).diagnostics {
             if in_base.contains(&diagnostic) {
                 continue;
             }

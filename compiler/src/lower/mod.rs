@@ -26,6 +26,7 @@ use crate::source::{Span, Spanned};
 use crate::suggest::one_of;
 use entries::{argument, name_span, value_span};
 pub use overlay::Tree;
+pub(crate) use shape::check_shape;
 pub(crate) use variables::reserved as reserved_variable;
 
 /// The name of the environment when `--env` is not given.
@@ -62,6 +63,18 @@ pub fn lower(
     diagnostics: &mut Diagnostics,
 ) -> Option<Workspace> {
     shape::check_shape(document, source, diagnostics);
+    lower_shaped(document, source, options, diagnostics)
+}
+
+/// [`lower()`] without the shape check, for a caller that has already recorded the document's
+/// shape problems in `diagnostics` (they do not depend on the options, so checking each
+/// environment needs them once).
+pub(crate) fn lower_shaped(
+    document: &KdlDocument,
+    source: &str,
+    options: &Options,
+    diagnostics: &mut Diagnostics,
+) -> Option<Workspace> {
     let workspace_node = document
         .nodes()
         .iter()

@@ -58,7 +58,7 @@ pub fn emit_kubernetes(workspace: &Workspace) -> Vec<Artifact> {
         kind: ArtifactKind::Kubernetes,
         stack: None,
         order: NAMESPACE_ORDER,
-        content: render(&namespace_documents(&context)),
+        content: render(namespace_documents(&context)),
         outputs: Vec::new(),
         retained: Vec::new(),
     }];
@@ -69,7 +69,7 @@ pub fn emit_kubernetes(workspace: &Workspace) -> Vec<Artifact> {
             kind: ArtifactKind::Kubernetes,
             stack: None,
             order: NAMESPACE_ORDER + orders.get(name).copied().unwrap_or(1),
-            content: render(&workload::documents(&context, workload)),
+            content: render(workload::documents(&context, workload)),
             outputs: Vec::new(),
             retained: Vec::new(),
         });
@@ -235,17 +235,12 @@ fn to_value<T: Serialize>(object: &T) -> Value {
 
 /// Documents as one YAML stream separated by `---`. Strings YAML 1.1 would read as booleans,
 /// numbers or dates are quoted; block scalars are off so every string reads back unchanged.
-fn render(documents: &[Value]) -> String {
+fn render(mut documents: Vec<Value>) -> String {
     // Keys sorted whether or not another crate in the build turns on serde_json's
     // `preserve_order` (the AWS SDK does): the output must not depend on feature unification.
-    let documents: Vec<Value> = documents
-        .iter()
-        .map(|document| {
-            let mut document = document.clone();
-            document.sort_all_objects();
-            document
-        })
-        .collect();
+    for document in &mut documents {
+        document.sort_all_objects();
+    }
     let mut options = serde_saphyr::SerializerOptions::default();
     options.prefer_block_scalars = false;
     serde_saphyr::to_string_multiple_with_options(&documents, options).unwrap_or_default()
