@@ -546,6 +546,14 @@ fn workload_names(
         pattern,
         sources: sources.to_vec(),
     };
+    // The Kubernetes names of a workload hold only its own name: the workspace is not part of
+    // them, so a diagnostic must not point at it.
+    let own = |value: String, limit: Limit, pattern: &'static str| GeneratedName {
+        value,
+        limit,
+        pattern,
+        sources: sources[..1].to_vec(),
+    };
     let mut names = Vec::new();
     for repository in workload
         .containers()
@@ -561,14 +569,14 @@ fn workload_names(
         });
     }
     if workspace.target.value == Target::Eks {
-        names.push(name(wl.to_owned(), LABEL_VALUE, "<workload>"));
-        names.push(name(
+        names.push(own(wl.to_owned(), LABEL_VALUE, "<workload>"));
+        names.push(own(
             Naming::kubernetes_secret(wl),
             SUBDOMAIN,
             "<workload>-secrets",
         ));
         if workload.kind == WorkloadKind::Job {
-            names.push(name(wl.to_owned(), CRONJOB, "<job>"));
+            names.push(own(wl.to_owned(), CRONJOB, "<job>"));
         }
         for volume in &workload.volumes {
             let volume_sources = vec![
