@@ -359,4 +359,89 @@ mod tests {
         assert_eq!(scanner.state, State::Code);
         assert_eq!(scanner.depth, 1);
     }
+
+    /// The scanner's state and depth after `lines`, scanned one after the other.
+    fn scanned(lines: &[&str]) -> Scanner {
+        let mut scanner = Scanner::default();
+        for line in lines {
+            scanner.scan_line(line, |_| {});
+        }
+        scanner
+    }
+
+    #[test]
+    fn strings_close_at_their_own_quote_and_hide_the_braces_inside() {
+        for (lines, depth) in [
+            // An escaped quote does not close the string.
+            (&["a \"x\\\"{\" {"][..], 1),
+            (&["a \"x\\\\\" {"][..], 1),
+            // A backslash in a raw string is text: the quote after it closes the string.
+            (&["a #\"C:\\\"# {"][..], 1),
+            (&["a ##\"x\"#{\"## {"][..], 1),
+            // A multi-line string closes only at `"""`, a raw one only at `"""` and its `#`.
+            (&["a \"\"\"", "\"\" {", "\"\"\" {"][..], 1),
+            (&["a #\"\"\"", "\"\"", "\"\"\"", "{ \"\"\"# {"][..], 1),
+        ] {
+            let scanner = scanned(lines);
+            assert_eq!(scanner.state, State::Code, "{lines:?}");
+            assert_eq!(scanner.depth, depth, "{lines:?}");
+        }
+    }
+
+    #[test]
+    fn an_escaped_line_break_with_white_space_before_it_continues_the_string() {
+        let mut scanner = Scanner::default();
+        scanner.scan_line("a \"x \\   ", |_| {});
+        assert_eq!(
+            scanner.state,
+            State::String {
+                hashes: 0,
+                multiline: false,
+                skipping_whitespace: true
+            }
+        );
+        scanner.scan_line("   y { \" {", |_| {});
+        assert_eq!(scanner.state, State::Code);
+        assert_eq!(scanner.depth, 1);
+        // Without the backslash the line break ends the single-line string: the brace on the
+        // next line is code, and the quote after it opens another string.
+        let scanner = scanned(&["a \"x   ", "y { \""]);
+        assert_eq!(scanner.depth, 1);
+        assert!(matches!(scanner.state, State::String { .. }));
+    }
+
+    #[test]
+    fn an_unclosed_string_is_found_at_its_quote_and_blanked_to_the_end() {
+        let source = "a /* c */ b // d\ne \"\"\"\nnever { closed\n";
+        let prepared = prepare(source, 10);
+        assert_eq!(prepared.unclosed_string, Some(19));
+        assert_eq!(prepared.unclosed_comment, None);
+        let expected = format!(
+            "a {} b     \ne {}",
+            " ".repeat(7),
+            " ".repeat(source.len() - 19)
+        );
+        assert_eq!(prepared.text.as_deref(), Some(expected.as_str()));
+    }
+
+    #[test]
+    fn a_source_without_comments_is_handed_on_as_it_is() {
+        let prepared = prepare("a \"/*\" {\n    b #\"//\"#\n}\n", 10);
+        assert!(prepared.text.is_none());
+        assert_eq!(prepared.unclosed_string, None);
+        assert_eq!(prepared.unclosed_comment, None);
+        assert_eq!(prepared.too_deep, None);
+    }
+
+    #[test]
+    fn nesting_is_too_deep_only_past_the_limit() {
+        for (source, limit, too_deep) in [
+            ("a { b { c { } } }", 3, None),
+            ("a { b { c { } } }", 2, Some(10)),
+            ("a { }\nb { c { } }", 1, Some(12)),
+            ("a { } b { } c { }", 1, None),
+        ] {
+            assert_eq!(prepare(source, limit).too_deep, too_deep, "{source}");
+        }
+    }
 }
