@@ -448,8 +448,20 @@ worker "both" {
 "#,
         Target::Fargate,
     );
-    let scratch: Vec<String> = workspace.workloads.iter().map(scratch_volume).collect();
-    assert_eq!(scratch, ["tmp", "berth-tmp", "berth-berth-tmp"]);
+    // One workload at a time, so that a wrong answer fails before a later one could loop.
+    for (workload, expected) in
+        workspace
+            .workloads
+            .iter()
+            .zip(["tmp", "berth-tmp", "berth-berth-tmp"])
+    {
+        assert_eq!(
+            scratch_volume(workload),
+            expected,
+            "{}",
+            workload.name.value
+        );
+    }
 }
 
 #[test]
