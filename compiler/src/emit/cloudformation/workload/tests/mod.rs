@@ -6,6 +6,8 @@ use super::workload_stack;
 use crate::emit::cloudformation::Context;
 use crate::model::Workspace;
 
+mod iam;
+
 pub(super) const SHOP: &str = r#"
 workspace "shop" {
     target "fargate"
