@@ -486,4 +486,36 @@ mod tests {
         let second = platform_stack(&Context::new(&workspace)).render(TemplateFormat::Json);
         assert_eq!(first, second);
     }
+
+    #[test]
+    fn the_instance_role_has_only_the_ecs_agent_policy_and_instance_tags_do_not_propagate() {
+        let source = PRIVATE.replace(
+            "region \"eu-west-1\"\n",
+            "region \"eu-west-1\"\n            tags { team \"shop\"; }\n",
+        );
+        assert_ne!(source, PRIVATE, "the workspace has tags");
+        let template = platform(&source, Some(Target::Ecs));
+        let role = &template["Resources"]["InstanceRole"]["Properties"];
+        assert_eq!(
+            role["ManagedPolicyArns"],
+            json!([{ "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role" }])
+        );
+        assert!(role.get("Policies").is_none(), "{role}");
+        let tags = template["Resources"]["AutoScalingGroup"]["Properties"]["Tags"]
+            .as_array()
+            .expect("tags")
+            .clone();
+        let mut expected = template["Resources"]["InstanceRole"]["Properties"]["Tags"]
+            .as_array()
+            .expect("tags")
+            .clone();
+        assert!(
+            expected.iter().any(|tag| tag["Key"] == "team"),
+            "{expected:?}"
+        );
+        for tag in &mut expected {
+            tag["PropagateAtLaunch"] = json!(false);
+        }
+        assert_eq!(tags, expected);
+    }
 }
