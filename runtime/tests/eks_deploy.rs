@@ -36,6 +36,18 @@ fn berth(session: &Session<'_>, directory: &std::path::Path, args: &[&str]) -> R
         .args(["--kubeconfig", kubeconfig, "--context", "fake"]))
 }
 
+/// A fake cluster as berth's platform stack leaves a new one: its EKS add-ons (metrics-server,
+/// the EFS CSI driver) run; the load balancer controller and the External Secrets Operator,
+/// which EKS has no add-on for, do not.
+fn new_cluster_without_controllers() -> FakeCluster {
+    let fake = FakeCluster::start(fake_kube::Options {
+        complete: false,
+        ..fake_kube::Options::default()
+    });
+    fake.install_eks_addons();
+    fake
+}
+
 /// Which Helm `berth` finds.
 enum Helm<'a> {
     /// None: `PATH` is an empty directory and `BERTH_HELM` unset.
@@ -503,13 +515,7 @@ fn a_cluster_without_the_controllers_stops_the_deploy_before_anything_is_applied
 fn a_new_cluster_gets_the_controllers_it_lacks_from_helm_before_anything_is_applied() {
     let emulator = Emulator::get();
     let session = emulator.session();
-    let fake = FakeCluster::start(fake_kube::Options {
-        complete: false,
-        ..fake_kube::Options::default()
-    });
-    // The platform stack's EKS add-ons (metrics-server, the EFS CSI driver) are there; the load
-    // balancer controller and the External Secrets Operator are not.
-    fake.install_eks_addons();
+    let fake = new_cluster_without_controllers();
     let workspace = support::example("eks-new-cluster");
     let path = workspace.path();
     fake.kubeconfig(path, TEST_TOKEN);
@@ -624,11 +630,7 @@ fn a_new_cluster_gets_the_controllers_it_lacks_from_helm_before_anything_is_appl
 fn a_chart_helm_cannot_install_stops_the_deploy_with_helms_reason() {
     let emulator = Emulator::get();
     let session = emulator.session();
-    let fake = FakeCluster::start(fake_kube::Options {
-        complete: false,
-        ..fake_kube::Options::default()
-    });
-    fake.install_eks_addons();
+    let fake = new_cluster_without_controllers();
     fake.fail_chart(
         "aws-load-balancer-controller",
         "INSTALLATION FAILED: context deadline exceeded",

@@ -106,8 +106,14 @@ fn credentials() -> SharedCredentialsProvider {
 
 /// A fake over TLS that accepts only tokens for `cluster` signed with the test key.
 fn tls_cluster(cluster: &'static str) -> FakeCluster {
+    tls_cluster_with(cluster, true)
+}
+
+/// [`tls_cluster`], with or without the controllers a complete cluster runs.
+fn tls_cluster_with(cluster: &'static str, complete: bool) -> FakeCluster {
     FakeCluster::start(Options {
         tls: true,
+        complete,
         authentication: Authentication::Check(Box::new(move |token| {
             verify(
                 token,
@@ -223,22 +229,7 @@ fn a_server_whose_certificate_the_ca_did_not_sign_is_refused() {
 #[test]
 fn helm_reaches_an_eks_cluster_through_its_ca_and_a_token_signed_for_it() {
     let cluster = "catalog-default";
-    let fake = FakeCluster::start(Options {
-        tls: true,
-        complete: false,
-        authentication: Authentication::Check(Box::new(move |token| {
-            verify(
-                token,
-                cluster,
-                "us-west-2",
-                ACCESS_KEY,
-                SECRET_KEY,
-                now_seconds(),
-            )
-            .is_ok()
-        })),
-        ..Options::default()
-    });
+    let fake = tls_cluster_with(cluster, false);
     let endpoint = ClusterEndpoint {
         endpoint: fake.url(),
         certificate_authority: base64::engine::general_purpose::STANDARD.encode(CA_PEM),
