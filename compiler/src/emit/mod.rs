@@ -18,6 +18,7 @@ pub mod contract;
 pub mod deploy_facts;
 pub mod kubernetes;
 pub mod routes;
+mod text;
 
 use std::collections::{BTreeMap, BTreeSet, HashMap};
 

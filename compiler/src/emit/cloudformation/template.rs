@@ -1,10 +1,15 @@
 //! A CloudFormation template under construction, the intrinsic functions, logical ids and tags.
-//! Maps are sorted (`serde_json` without `preserve_order`), so output is deterministic.
+//! Rendered with every object's keys sorted (whatever serde_json's `preserve_order`), so output
+//! is deterministic.
 
 use serde_json::{Map, Value, json};
 
 use super::TemplateFormat;
+use crate::emit::text::{self, BlockScalars, Node};
 pub use crate::naming::logical_id;
+
+/// The `AWSTemplateFormatVersion` of every template.
+const FORMAT_VERSION: &str = "2010-09-09";
 
 /// A template: parameters, conditions, resources and outputs by logical id.
 #[derive(Debug, Default)]
@@ -114,10 +119,10 @@ impl Template {
             .collect()
     }
 
-    /// The template document.
+    /// The template document, keys sorted (what [`Template::render`] writes).
     pub fn to_value(&self) -> Value {
         let mut document = Map::new();
-        document.insert("AWSTemplateFormatVersion".into(), json!("2010-09-09"));
+        document.insert("AWSTemplateFormatVersion".into(), json!(FORMAT_VERSION));
         document.insert("Description".into(), json!(self.description));
         for (key, section) in [
             ("Parameters", &self.parameters),
@@ -136,8 +141,44 @@ impl Template {
         value
     }
 
-    /// The template as text in `format`.
+    /// The template as text in `format`, written from the sections by reference (no copy of
+    /// the document): top-level keys in byte order, then every object's keys sorted by the
+    /// writers of [`crate::emit::text`].
     pub fn render(&self, format: TemplateFormat) -> String {
+        #[cfg(test)]
+        if text::reference() {
+            return self.render_with_serde(format);
+        }
+        let mut entries = vec![("AWSTemplateFormatVersion", Node::Text(FORMAT_VERSION))];
+        if !self.conditions.is_empty() {
+            entries.push(("Conditions", Node::Object(&self.conditions)));
+        }
+        entries.push(("Description", Node::Text(&self.description)));
+        if !self.outputs.is_empty() {
+            entries.push(("Outputs", Node::Object(&self.outputs)));
+        }
+        if !self.parameters.is_empty() {
+            entries.push(("Parameters", Node::Object(&self.parameters)));
+        }
+        entries.push(("Resources", Node::Object(&self.resources)));
+        let mut content = String::new();
+        match format {
+            TemplateFormat::Json => {
+                text::json_entries(&mut content, &entries);
+                content.push('\n');
+            }
+            TemplateFormat::Yaml => {
+                text::yaml_entries(&mut content, &entries, BlockScalars::Preferred, || {
+                    self.to_value()
+                });
+            }
+        }
+        content
+    }
+
+    /// [`Template::render`] through serde (the reference the tests compare it with).
+    #[cfg(test)]
+    fn render_with_serde(&self, format: TemplateFormat) -> String {
         let value = self.to_value();
         let mut text = match format {
             TemplateFormat::Json => serde_json::to_string_pretty(&value).unwrap_or_default(),

@@ -34,7 +34,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Artifact, ArtifactKind, deploy_orders};
+use super::{Artifact, ArtifactKind, deploy_orders, text};
 use crate::emit::contract::platform::FILE_SYSTEM;
 use crate::emit::contract::{ENVIRONMENT_LABEL, NAMESPACE_ORDER, WORKSPACE_LABEL, placeholder};
 use crate::model::{Workload, Workspace};
@@ -58,7 +58,7 @@ pub fn emit_kubernetes(workspace: &Workspace) -> Vec<Artifact> {
         kind: ArtifactKind::Kubernetes,
         stack: None,
         order: NAMESPACE_ORDER,
-        content: render(namespace_documents(&context)),
+        content: render(&namespace_documents(&context)),
         outputs: Vec::new(),
         retained: Vec::new(),
     }];
@@ -69,7 +69,7 @@ pub fn emit_kubernetes(workspace: &Workspace) -> Vec<Artifact> {
             kind: ArtifactKind::Kubernetes,
             stack: None,
             order: NAMESPACE_ORDER + orders.get(name).copied().unwrap_or(1),
-            content: render(workload::documents(&context, workload)),
+            content: render(&workload::documents(&context, workload)),
             outputs: Vec::new(),
             retained: Vec::new(),
         });
@@ -235,9 +235,27 @@ fn to_value<T: Serialize>(object: &T) -> Value {
 
 /// Documents as one YAML stream separated by `---`. Strings YAML 1.1 would read as booleans,
 /// numbers or dates are quoted; block scalars are off so every string reads back unchanged.
-fn render(mut documents: Vec<Value>) -> String {
-    // Keys sorted whether or not another crate in the build turns on serde_json's
-    // `preserve_order` (the AWS SDK does): the output must not depend on feature unification.
+/// Keys are sorted whether or not another crate in the build turns on serde_json's
+/// `preserve_order` (the AWS SDK does): the output must not depend on feature unification.
+fn render(documents: &[Value]) -> String {
+    #[cfg(test)]
+    if text::reference() {
+        return render_with_serde(documents);
+    }
+    let mut content = String::new();
+    for (index, document) in documents.iter().enumerate() {
+        if index > 0 {
+            content.push_str("---\n");
+        }
+        text::yaml(&mut content, document, text::BlockScalars::Never);
+    }
+    content
+}
+
+/// [`render`] through serde (the reference the tests compare it with).
+#[cfg(test)]
+fn render_with_serde(documents: &[Value]) -> String {
+    let mut documents = documents.to_vec();
     for document in &mut documents {
         document.sort_all_objects();
     }

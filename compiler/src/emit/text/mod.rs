@@ -1,0 +1,94 @@
+//! The text of emitted artifacts, written straight from `serde_json` values: pretty JSON
+//! ([`json`]) and YAML ([`yaml`]), every object's keys in byte order.
+//!
+//! Why it exists: the serde route — clone the document, `sort_all_objects()`, then
+//! `serde_json::to_string_pretty` or `serde_saphyr` — was the largest part of berth's own work at
+//! 1,000 workloads (issue #12). These writers read the values by reference, sort each object's
+//! keys as they go (without mutating it, so the output is the same whether or not another crate
+//! turns on serde_json's `preserve_order`) and append to one `String`.
+//!
+//! Their output is byte-identical to that route, which the tests keep as the reference
+//! (`mod tests`: every artifact of every example, fixture and generated workspace, and generated
+//! values full of quoting edge cases):
+//! - JSON: `sort_all_objects()` + `serde_json::to_string_pretty`.
+//! - YAML: `sort_all_objects()` + `serde_saphyr` 2.2 with its default layout (two-space indent,
+//!   compact lists, `{}`/`[]` for empty collections). Quoting rules are not restated here: a
+//!   string or key outside a small class that is plain in any case (ASCII, starting with a
+//!   letter, no `: `, ` #`, trailing `:` or space, not a YAML 1.1 word such as `yes` or `null`)
+//!   is quoted by asking serde_saphyr about that one scalar. A document serde_saphyr would
+//!   write differently from that layout is handed to serde_saphyr whole: with block scalars
+//!   preferred (CloudFormation YAML), one holding a string with a line break or longer than
+//!   80 bytes (which it may write as `|` or `>`); any document with a key longer than 1,024
+//!   characters (written as an explicit `? key`).
+
+mod json;
+mod yaml;
+
+#[cfg(test)]
+mod tests;
+
+use serde_json::{Map, Value};
+
+#[cfg(test)]
+pub(crate) use json::json;
+pub(crate) use json::json_entries;
+pub(crate) use yaml::{BlockScalars, yaml, yaml_entries};
+
+/// A value of a document's top level, for documents assembled from parts (a template's
+/// sections) rather than held as one `Value`.
+pub(crate) enum Node<'a> {
+    /// An object held as its map.
+    Object(&'a Map<String, Value>),
+    /// A string.
+    Text(&'a str),
+}
+
+/// Calls `visit` with the position, key and value of each entry of `map`, keys in byte order
+/// (the order of `sort_all_objects` and of a `BTreeMap`). Entries already in order (always,
+/// without `preserve_order`) are visited without collecting them.
+fn each_sorted<'a, E>(
+    map: &'a Map<String, Value>,
+    mut visit: impl FnMut(usize, &'a str, &'a Value) -> Result<(), E>,
+) -> Result<(), E> {
+    if map.keys().is_sorted() {
+        for (index, (key, value)) in map.iter().enumerate() {
+            visit(index, key, value)?;
+        }
+    } else {
+        let mut entries: Vec<(&String, &Value)> = map.iter().collect();
+        entries.sort_unstable_by(|left, right| left.0.cmp(right.0));
+        for (index, (key, value)) in entries.into_iter().enumerate() {
+            visit(index, key, value)?;
+        }
+    }
+    Ok(())
+}
+
+/// A copy of `value` with every object's keys sorted: the input of the serde route.
+fn sorted_copy(value: &Value) -> Value {
+    let mut copy = value.clone();
+    copy.sort_all_objects();
+    copy
+}
+
+#[cfg(test)]
+thread_local! {
+    /// Whether renders on this thread take the serde route (the reference the tests compare
+    /// the writers with).
+    static REFERENCE: std::cell::Cell<bool> = const { std::cell::Cell::new(false) };
+}
+
+/// Whether renders on this thread take the serde route ([`with_reference`]).
+#[cfg(test)]
+pub(crate) fn reference() -> bool {
+    REFERENCE.with(std::cell::Cell::get)
+}
+
+/// Runs `work` with every render on this thread taking the serde route.
+#[cfg(test)]
+pub(crate) fn with_reference<T>(work: impl FnOnce() -> T) -> T {
+    REFERENCE.with(|flag| flag.set(true));
+    let result = work();
+    REFERENCE.with(|flag| flag.set(false));
+    result
+}
