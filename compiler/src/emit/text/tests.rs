@@ -14,23 +14,187 @@ use crate::{Options, check};
 
 /// Strings that YAML reads as something else, or that need quoting or escaping.
 const EDGE_STRINGS: &[&str] = &[
-    "", "yes", "Yes", "YES", "yEs", "no", "No", "NO", "y", "Y", "n", "N", "on", "On", "ON", "off",
-    "Off", "true", "True", "TRUE", "false", "False", "FALSE", "null", "Null", "NULL", "nan",
-    "NaN", ".nan", "inf", "-inf", "+inf", ".inf", "-.inf", "~", "<<", "=", "1e3", "1E3",
-    "0x1F", "0o17", "0b101", "1_000", "_1", "1_", "12:30", "1:20:30", "190:20:30.15", "2024-01-01",
-    "2024-1-1", "2001-12-14t21:59:43.10-05:00", "2001-12-14 21:59:43.10 -5", "0", "00", "-0",
-    "+1", "1.", ".5", "1.5e-3", "1,000", "-", "- a", "-a", "--", "---", "--- a", "...", "... a",
-    "...a", ".", "?", "? a", "?a", ":", ": x", "x:", "x: y", "x:y", "a:b:c", "http://x:80/y",
-    "#", "#x", "a #b", "a#b", "a# b", "a: b", " a", "a ", " ", "  ", "\n", "a\nb", "a\n",
-    "\na", "a\n\n", "\n\n", "a\r\nb", "\t", "a\tb", "\ta", "'", "a'b", "'a'", "\"", "a\"b",
-    "\"a\"", "\\", "a\\b", "@x", "`x", "*x", "&x", "!x", "%x", "|", "|-", ">", ">-", "{", "}",
-    "[", "]", "{}", "[]", "a{b}", "a[b]", ",", ",a", "a,b", "a, b", "%", "@", "`", "*", "&", "!",
-    "é", "日本語", "ünïcödé key", "emoji 🚀", "\u{0}", "\u{7}", "\u{8}", "\u{b}", "\u{c}",
-    "\u{1b}", "\u{1f}", "\u{7f}", "\u{85}", "\u{a0}", "\u{2028}", "\u{2029}", "\u{feff}",
-    "\u{fffe}", "a\u{3000}", "\u{3000}a", "${berth:FileSystemId}", "/healthz", "/", "$",
-    "$x", "arn:aws:iam::123456789012:role/x", "app.kubernetes.io/name", "Fn::GetAtt",
-    "AWS::EC2::VPC", "10.0.0.0/16", "0.0.0.0/0", "x86_64", "t3.large", "1.35", "v1", "8080",
-    "-8080", "3.14", "berth", "web-api", "a b c", "a  b", "it's", "say \"hi\"", "C:\\path",
+    "",
+    "yes",
+    "Yes",
+    "YES",
+    "yEs",
+    "no",
+    "No",
+    "NO",
+    "y",
+    "Y",
+    "n",
+    "N",
+    "on",
+    "On",
+    "ON",
+    "off",
+    "Off",
+    "true",
+    "True",
+    "TRUE",
+    "false",
+    "False",
+    "FALSE",
+    "null",
+    "Null",
+    "NULL",
+    "nan",
+    "NaN",
+    ".nan",
+    "inf",
+    "-inf",
+    "+inf",
+    ".inf",
+    "-.inf",
+    "~",
+    "<<",
+    "=",
+    "1e3",
+    "1E3",
+    "0x1F",
+    "0o17",
+    "0b101",
+    "1_000",
+    "_1",
+    "1_",
+    "12:30",
+    "1:20:30",
+    "190:20:30.15",
+    "2024-01-01",
+    "2024-1-1",
+    "2001-12-14t21:59:43.10-05:00",
+    "2001-12-14 21:59:43.10 -5",
+    "0",
+    "00",
+    "-0",
+    "+1",
+    "1.",
+    ".5",
+    "1.5e-3",
+    "1,000",
+    "-",
+    "- a",
+    "-a",
+    "--",
+    "---",
+    "--- a",
+    "...",
+    "... a",
+    "...a",
+    ".",
+    "?",
+    "? a",
+    "?a",
+    ":",
+    ": x",
+    "x:",
+    "x: y",
+    "x:y",
+    "a:b:c",
+    "http://x:80/y",
+    "#",
+    "#x",
+    "a #b",
+    "a#b",
+    "a# b",
+    "a: b",
+    " a",
+    "a ",
+    " ",
+    "  ",
+    "\n",
+    "a\nb",
+    "a\n",
+    "\na",
+    "a\n\n",
+    "\n\n",
+    "a\r\nb",
+    "\t",
+    "a\tb",
+    "\ta",
+    "'",
+    "a'b",
+    "'a'",
+    "\"",
+    "a\"b",
+    "\"a\"",
+    "\\",
+    "a\\b",
+    "@x",
+    "`x",
+    "*x",
+    "&x",
+    "!x",
+    "%x",
+    "|",
+    "|-",
+    ">",
+    ">-",
+    "{",
+    "}",
+    "[",
+    "]",
+    "{}",
+    "[]",
+    "a{b}",
+    "a[b]",
+    ",",
+    ",a",
+    "a,b",
+    "a, b",
+    "%",
+    "@",
+    "`",
+    "*",
+    "&",
+    "!",
+    "é",
+    "日本語",
+    "ünïcödé key",
+    "emoji 🚀",
+    "\u{0}",
+    "\u{7}",
+    "\u{8}",
+    "\u{b}",
+    "\u{c}",
+    "\u{1b}",
+    "\u{1f}",
+    "\u{7f}",
+    "\u{85}",
+    "\u{a0}",
+    "\u{2028}",
+    "\u{2029}",
+    "\u{feff}",
+    "\u{fffe}",
+    "a\u{3000}",
+    "\u{3000}a",
+    "${berth:FileSystemId}",
+    "/healthz",
+    "/",
+    "$",
+    "$x",
+    "arn:aws:iam::123456789012:role/x",
+    "app.kubernetes.io/name",
+    "Fn::GetAtt",
+    "AWS::EC2::VPC",
+    "10.0.0.0/16",
+    "0.0.0.0/0",
+    "x86_64",
+    "t3.large",
+    "1.35",
+    "v1",
+    "8080",
+    "-8080",
+    "3.14",
+    "berth",
+    "web-api",
+    "a b c",
+    "a  b",
+    "it's",
+    "say \"hi\"",
+    "C:\\path",
 ];
 
 /// Longer strings: over 80 characters (folded by serde_saphyr with block scalars on), over
@@ -93,7 +257,10 @@ impl Random {
             5 => json!(1.0),
             6 => json!(1e300),
             7 => json!(-0.000_001_5),
-            _ => Value::Number(Number::from_f64(f64::from(self.below(100_000) as u32) / 7.0).unwrap_or_else(|| Number::from(0))),
+            _ => Value::Number(
+                Number::from_f64(f64::from(u32::try_from(self.below(100_000)).unwrap_or(0)) / 7.0)
+                    .unwrap_or_else(|| Number::from(0)),
+            ),
         }
     }
 
@@ -130,14 +297,21 @@ fn assert_same(value: &Value) {
     for blocks in [BlockScalars::Never, BlockScalars::Preferred] {
         let mut written = String::new();
         yaml(&mut written, value, blocks);
-        assert_eq!(written, serde(&sorted, blocks), "YAML ({blocks:?}) of {value:?}");
+        assert_eq!(
+            written,
+            serde(&sorted, blocks),
+            "YAML ({blocks:?}) of {value:?}"
+        );
     }
 }
 
 #[test]
 fn every_edge_string_is_written_as_serde_writes_it() {
     let long = long_strings();
-    let strings = EDGE_STRINGS.iter().map(|text| (*text).to_owned()).chain(long);
+    let strings = EDGE_STRINGS
+        .iter()
+        .map(|text| (*text).to_owned())
+        .chain(long);
     for text in strings {
         assert_same(&json!(text));
         assert_same(&json!({ "key": text }));
@@ -202,7 +376,12 @@ fn generated_values_are_written_as_serde_writes_them() {
 /// and by the serde route; returns how many were compared.
 fn assert_artifacts_same(name: &str, source: &str) -> usize {
     let mut compared = 0;
-    for target in [None, Some(Target::Ecs), Some(Target::Fargate), Some(Target::Eks)] {
+    for target in [
+        None,
+        Some(Target::Ecs),
+        Some(Target::Fargate),
+        Some(Target::Eks),
+    ] {
         let options = Options {
             target,
             ..Options::default()
@@ -246,7 +425,11 @@ fn every_artifact_of_the_examples_and_fixtures_is_written_as_serde_writes_it() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
     let mut files = workspace_files(&root.join("examples"));
     files.extend(workspace_files(&root.join("tests/fixtures")));
-    assert!(files.len() > 20, "examples and fixtures found: {}", files.len());
+    assert!(
+        files.len() > 20,
+        "examples and fixtures found: {}",
+        files.len()
+    );
     let mut compared = 0;
     for path in files {
         let source = std::fs::read_to_string(&path).expect("readable");
@@ -258,7 +441,8 @@ fn every_artifact_of_the_examples_and_fixtures_is_written_as_serde_writes_it() {
 #[test]
 fn every_artifact_of_generated_workspaces_is_written_as_serde_writes_it() {
     for target in ["ecs", "fargate", "eks"] {
-        let source = berth_bench::generate::workspace(berth_bench::generate::Shape::new(40, target));
+        let source =
+            berth_bench::generate::workspace(berth_bench::generate::Shape::new(40, target));
         let compared = assert_artifacts_same(target, &source);
         assert!(compared > 40, "{target}: artifacts compared: {compared}");
     }

@@ -227,7 +227,8 @@ impl Writer<'_> {
             }
             return Ok(());
         }
-        let entry = serde_saphyr::to_string(&BTreeMap::from([(key, ())])).unwrap_or_default();
+        let entry =
+            serde_saphyr::to_string(&BTreeMap::from([(key, Value::Null)])).unwrap_or_default();
         match entry.strip_suffix(" null\n") {
             Some(text) if !text.starts_with("? ") => {
                 self.out.push_str(text);
@@ -281,8 +282,8 @@ fn is_key_word(key: &str) -> bool {
     let bytes = key.as_bytes();
     bytes.first().is_some_and(u8::is_ascii_alphabetic)
         && bytes.len() <= 1024
-        && bytes
-            .iter()
-            .all(|byte| byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'/' | b'-' | b':'))
+        && bytes.iter().all(|byte| {
+            byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'/' | b'-' | b':')
+        })
         && !is_word(key)
 }
