@@ -15,11 +15,11 @@
 //!   compact lists, `{}`/`[]` for empty collections). Quoting rules are not restated here: a
 //!   string or key outside a small class that is plain in any case (ASCII, starting with a
 //!   letter, no `: `, ` #`, trailing `:` or space, not a YAML 1.1 word such as `yes` or `null`)
-//!   is quoted by asking serde_saphyr about that one scalar. A document serde_saphyr would
-//!   write differently from that layout is handed to serde_saphyr whole: with block scalars
-//!   preferred (CloudFormation YAML), one holding a string with a line break or longer than
-//!   80 bytes (which it may write as `|` or `>`); any document with a key longer than 1,024
-//!   characters (written as an explicit `? key`).
+//!   is written as serde_saphyr writes that one scalar alone, and so is a string it may write as
+//!   a `|` or `>` block scalar (with block scalars preferred, the CloudFormation YAML: one with
+//!   a line break or over 80 bytes), re-indented to where it sits. The one shape handed to
+//!   serde_saphyr whole is a document with a key longer than 1,024 characters, which it
+//!   writes as an explicit `? key`.
 
 mod json;
 mod yaml;

@@ -61,8 +61,7 @@ pub(crate) fn yaml_entries(
                 Node::Object(map) => writer.after_key_object(map, 0),
                 Node::Text(text) => {
                     writer.out.push(' ');
-                    writer.string(text)?;
-                    writer.out.push('\n');
+                    writer.string_line(text, 0);
                     Ok(())
                 }
             }
@@ -92,8 +91,7 @@ impl Writer<'_> {
             Value::Object(map) if !map.is_empty() => self.entries(map, 0, false),
             Value::Array(items) if !items.is_empty() => self.items(items, 0, false),
             _ => {
-                self.scalar(value)?;
-                self.out.push('\n');
+                self.scalar_line(value, 0);
                 Ok(())
             }
         }
@@ -126,8 +124,7 @@ impl Writer<'_> {
             }
             _ => {
                 self.out.push(' ');
-                self.scalar(value)?;
-                self.out.push('\n');
+                self.scalar_line(value, level);
                 Ok(())
             }
         }
@@ -158,27 +155,25 @@ impl Writer<'_> {
             match item {
                 Value::Object(map) if !map.is_empty() => self.entries(map, level + 1, true)?,
                 Value::Array(inner) if !inner.is_empty() => self.items(inner, level + 1, true)?,
-                _ => {
-                    self.scalar(item)?;
-                    self.out.push('\n');
-                }
+                _ => self.scalar_line(item, level),
             }
         }
         Ok(())
     }
 
-    /// A scalar, or an empty collection.
-    fn scalar(&mut self, value: &Value) -> Result<(), Unsupported> {
+    /// A scalar or an empty collection, and the end of its line, as the value of a key or
+    /// the item of a dash at `level` (0 at the root).
+    fn scalar_line(&mut self, value: &Value, level: usize) {
         match value {
             Value::Null => self.out.push_str("null"),
             Value::Bool(true) => self.out.push_str("true"),
             Value::Bool(false) => self.out.push_str("false"),
             Value::Number(number) => self.number(number),
-            Value::String(text) => self.string(text)?,
+            Value::String(text) => return self.string_line(text, level),
             Value::Array(_) => self.out.push_str("[]"),
             Value::Object(_) => self.out.push_str("{}"),
         }
-        Ok(())
+        self.out.push('\n');
     }
 
     /// A number: integers as decimal; floats as serde_saphyr writes them (`1.0`, `1.0e+300`).
@@ -195,21 +190,38 @@ impl Writer<'_> {
         }
     }
 
-    /// A string in value position.
-    fn string(&mut self, text: &str) -> Result<(), Unsupported> {
+    /// A string and the end of its line (or its block scalar's lines), as the value of a key
+    /// or the item of a dash at `level` (0 at the root).
+    fn string_line(&mut self, text: &str, level: usize) {
         if self.blocks == BlockScalars::Preferred && (text.len() > 80 || text.contains('\n')) {
-            return Err(Unsupported);
+            // serde_saphyr may write this one as a block scalar. Its choice, and the scalar's
+            // lines, do not depend on where the string sits: only the body's indentation does,
+            // two columns past the key or dash (past the root when alone).
+            let alone = serde_saphyr::to_string(&text).unwrap_or_default();
+            if alone.starts_with(['|', '>']) {
+                let mut lines = alone.split_inclusive('\n');
+                self.out.push_str(lines.next().unwrap_or_default());
+                for line in lines {
+                    if line != "\n" {
+                        self.indent(level + 1);
+                    }
+                    self.out.push_str(line.strip_prefix("  ").unwrap_or(line));
+                }
+            } else {
+                self.out.push_str(&alone);
+            }
+            return;
         }
         if is_plain(text) {
             self.out.push_str(text);
+            self.out.push('\n');
         } else {
             // serde_saphyr writes a lone string as the scalar it would write as any value
             // (with block scalars off), then a newline.
-            let scalar = serde_saphyr::to_string_with_options(&text, BlockScalars::Never.options())
+            let alone = serde_saphyr::to_string_with_options(&text, BlockScalars::Never.options())
                 .unwrap_or_default();
-            self.out.push_str(scalar.trim_end_matches('\n'));
+            self.out.push_str(&alone);
         }
-        Ok(())
     }
 
     /// A key and its `:`.
