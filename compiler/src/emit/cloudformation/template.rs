@@ -143,7 +143,7 @@ impl Template {
 
     /// The template as text in `format`, written from the sections by reference (no copy of
     /// the document): top-level keys in byte order, then every object's keys sorted by the
-    /// writers of [`crate::emit::text`].
+    /// writers of `emit/text`.
     pub fn render(&self, format: TemplateFormat) -> String {
         #[cfg(test)]
         if text::reference() {
