@@ -92,9 +92,7 @@ fn write_object(out: &mut String, map: &Map<String, Value>, level: usize) {
 /// A line break and the indentation of `level`.
 fn newline(out: &mut String, level: usize) {
     out.push('\n');
-    for _ in 0..level {
-        out.push_str("  ");
-    }
+    super::indent(out, level);
 }
 
 /// A JSON string as serde_json writes it: `"` and `\` escaped, the short escapes `\b \f \n \r
@@ -102,6 +100,18 @@ fn newline(out: &mut String, level: usize) {
 /// (U+007F and all non-ASCII included) as is.
 fn write_string(out: &mut String, text: &str) {
     out.push('"');
+    // Most strings need no escape: one pass without early exit (the compiler vectorises it),
+    // then one copy.
+    if text
+        .bytes()
+        .filter(|&byte| byte < 0x20 || byte == b'"' || byte == b'\\')
+        .count()
+        == 0
+    {
+        out.push_str(text);
+        out.push('"');
+        return;
+    }
     let mut start = 0;
     for (index, byte) in text.bytes().enumerate() {
         let escape = match byte {

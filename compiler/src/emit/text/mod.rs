@@ -64,6 +64,20 @@ fn each_sorted<'a, E>(
     Ok(())
 }
 
+/// Appends two spaces per `level`.
+fn indent(out: &mut String, level: usize) {
+    /// Enough spaces for 32 levels, appended in one copy.
+    const SPACES: &str = "                                                                ";
+    match SPACES.get(..2 * level) {
+        Some(spaces) => out.push_str(spaces),
+        None => {
+            for _ in 0..level {
+                out.push_str("  ");
+            }
+        }
+    }
+}
+
 /// A copy of `value` with every object's keys sorted: the input of the serde route.
 fn sorted_copy(value: &Value) -> Value {
     let mut copy = value.clone();

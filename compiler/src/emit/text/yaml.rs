@@ -193,6 +193,17 @@ impl Writer<'_> {
     /// A string and the end of its line (or its block scalar's lines), as the value of a key
     /// or the item of a dash at `level` (0 at the root).
     fn string_line(&mut self, text: &str, level: usize) {
+        let plain = is_plain(text);
+        if self.blocks == BlockScalars::Preferred && text.len() > 80 && plain && !text.contains(' ')
+        {
+            // serde_saphyr folds a long plain string (`>-`), and with no space to wrap at, the
+            // folded body is the string on one line.
+            self.out.push_str(">-\n");
+            self.indent(level + 1);
+            self.out.push_str(text);
+            self.out.push('\n');
+            return;
+        }
         if self.blocks == BlockScalars::Preferred && (text.len() > 80 || text.contains('\n')) {
             // serde_saphyr may write this one as a block scalar. Its choice, and the scalar's
             // lines, do not depend on where the string sits: only the body's indentation does,
@@ -212,7 +223,7 @@ impl Writer<'_> {
             }
             return;
         }
-        if is_plain(text) {
+        if plain {
             self.out.push_str(text);
             self.out.push('\n');
         } else {
@@ -226,18 +237,21 @@ impl Writer<'_> {
 
     /// A key and its `:`.
     fn key(&mut self, key: &str) -> Result<(), Unsupported> {
-        if is_key_word(key) {
-            if key.contains(':') {
+        match key_word(key) {
+            Some(false) => {
+                self.out.push_str(key);
+                self.out.push(':');
+                return Ok(());
+            }
+            Some(true) => {
                 // serde_saphyr double-quotes any key with a colon; nothing in this class needs
                 // an escape.
                 self.out.push('"');
                 self.out.push_str(key);
                 self.out.push_str("\":");
-            } else {
-                self.out.push_str(key);
-                self.out.push(':');
+                return Ok(());
             }
-            return Ok(());
+            None => {}
         }
         let entry =
             serde_saphyr::to_string(&BTreeMap::from([(key, Value::Null)])).unwrap_or_default();
@@ -252,50 +266,69 @@ impl Writer<'_> {
 
     /// Two spaces per `level`.
     fn indent(&mut self, level: usize) {
-        for _ in 0..level {
-            self.out.push_str("  ");
-        }
+        super::indent(self.out, level);
     }
 }
 
-/// The words YAML 1.1 reads as a boolean, null or special float in any letter case; they
-/// are the only ambiguous scalars that start with a letter.
-const WORDS: [&str; 11] = [
-    "y", "n", "no", "on", "yes", "off", "nan", "inf", "null", "true", "false",
-];
-
-/// Whether `text`, starting with a letter, is one of [`WORDS`].
+/// Whether `text` is one of the words YAML 1.1 reads as a boolean, null or special float, in
+/// any letter case: `y`, `n`, `no`, `on`, `yes`, `off`, `nan`, `inf`, `null`, `true`,
+/// `false`. They are the only ambiguous scalars that start with a letter.
 fn is_word(text: &str) -> bool {
-    text.len() <= 5 && WORDS.iter().any(|word| text.eq_ignore_ascii_case(word))
+    let words: &[&str] = match text.len() {
+        1 => &["y", "n"],
+        2 => &["no", "on"],
+        3 => &["yes", "off", "nan", "inf"],
+        4 => &["null", "true"],
+        5 => &["false"],
+        _ => return false,
+    };
+    words.iter().any(|word| text.eq_ignore_ascii_case(word))
 }
 
 /// Whether serde_saphyr writes `text` as a plain scalar in value position, for a class of
 /// strings where that is clear: printable ASCII starting with a letter, `/` or `$` (no YAML
-/// indicator, number, date or document marker starts so), not one of [`WORDS`], with no `: `
-/// (a mapping), ` #` (a comment), trailing `:` or trailing space. Other strings may be plain
-/// too; serde_saphyr decides those.
+/// indicator, number, date or document marker starts so), not one of the [`is_word`] words,
+/// with no `: ` (a mapping), ` #` (a comment), trailing `:` or trailing space. Other strings
+/// may be plain too; serde_saphyr decides those.
 fn is_plain(text: &str) -> bool {
     let bytes = text.as_bytes();
     let (Some(first), Some(last)) = (bytes.first(), bytes.last()) else {
         return false;
     };
-    (first.is_ascii_alphabetic() || matches!(first, b'/' | b'$'))
-        && bytes.iter().all(|byte| matches!(byte, b' '..=b'~'))
-        && !matches!(last, b' ' | b':')
-        && !text.contains(": ")
-        && !text.contains(" #")
-        && !is_word(text)
+    if !(first.is_ascii_alphabetic() || matches!(first, b'/' | b'$')) || matches!(last, b' ' | b':')
+    {
+        return false;
+    }
+    let mut previous = 0;
+    for &byte in bytes {
+        if !matches!(byte, b' '..=b'~')
+            || (previous == b':' && byte == b' ')
+            || (previous == b' ' && byte == b'#')
+        {
+            return false;
+        }
+        previous = byte;
+    }
+    !is_word(text)
 }
 
-/// Whether `key` is in the class of keys whose text is clear: ASCII letters, digits, `.`, `_`,
-/// `/`, `-` and `:`, starting with a letter, not one of [`WORDS`], at most 1,024 bytes. It is
-/// plain without a colon and double-quoted with one (a colon would end a plain key).
-fn is_key_word(key: &str) -> bool {
+/// For a key in the class of keys whose text is clear — ASCII letters, digits, `.`, `_`, `/`,
+/// `-` and `:`, starting with a letter, not one of the [`is_word`] words, at most 1,024 bytes
+/// — whether it has a colon: serde_saphyr writes it plain without one and double-quoted with
+/// one (a colon would end a plain key). `None` for other keys.
+fn key_word(key: &str) -> Option<bool> {
     let bytes = key.as_bytes();
-    bytes.first().is_some_and(u8::is_ascii_alphabetic)
-        && bytes.len() <= 1024
-        && bytes.iter().all(|byte| {
-            byte.is_ascii_alphanumeric() || matches!(byte, b'.' | b'_' | b'/' | b'-' | b':')
-        })
-        && !is_word(key)
+    if !bytes.first().is_some_and(u8::is_ascii_alphabetic) || bytes.len() > 1024 || is_word(key) {
+        return None;
+    }
+    let mut colon = false;
+    for &byte in bytes {
+        match byte {
+            b':' => colon = true,
+            b'.' | b'_' | b'/' | b'-' => {}
+            _ if byte.is_ascii_alphanumeric() => {}
+            _ => return None,
+        }
+    }
+    Some(colon)
 }
