@@ -36,6 +36,7 @@ pub mod secret_ref;
 pub mod source;
 mod suggest;
 mod syntax;
+pub mod threads;
 pub mod units;
 pub mod validate;
 
@@ -43,7 +44,7 @@ pub use diagnostics::{Code, Diagnostic, Severity};
 pub use emit::emit;
 pub use format::format;
 pub use lower::{Options, lower};
-pub use syntax::parse;
+pub use syntax::{parse, with_room_to_parse};
 pub use validate::{Valid, validate};
 
 /// The outcome of checking one workspace file.

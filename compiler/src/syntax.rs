@@ -7,11 +7,14 @@
 //! it runs, since it recurses once per level, and it runs on a thread whose stack grows with
 //! the input, since its error recovery recurses once per stray character.
 
+use std::cell::Cell;
+
 use kdl::KdlDocument;
 
 use crate::diagnostics::{Code, Diagnostic};
 use crate::lexical::prepare;
 use crate::source::Span;
+use crate::threads::on_thread;
 
 /// How deeply blocks may nest. berth's language needs four levels; the limit keeps the
 /// parser's recursion far from the stack's end, even on a 2 MiB thread in a debug build.
@@ -92,25 +95,47 @@ const STACK_PER_BYTE: usize = if cfg!(debug_assertions) {
 /// The stack every parse gets beyond that.
 const BASE_STACK: usize = 16 * 1024 * 1024;
 
-/// Runs the parser on a thread whose stack grows with the input, so no input can overflow it.
-/// The stack is only reserved; a valid document touches a few kilobytes of it.
-fn parse_with_room(text: &str) -> Result<KdlDocument, kdl::KdlError> {
-    let stack = BASE_STACK.saturating_add(text.len().saturating_mul(STACK_PER_BYTE));
-    std::thread::scope(|scope| {
-        std::thread::Builder::new()
-            .name("kdl-parse".to_owned())
-            .stack_size(stack)
-            .spawn_scoped(scope, || text.parse::<KdlDocument>())
-            .map_or_else(
-                // No room for such a stack: parse here, as before.
-                |_| text.parse::<KdlDocument>(),
-                |parser| {
-                    parser
-                        .join()
-                        .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
-                },
-            )
+/// The stack that parsing `bytes` of input may need.
+const fn stack_for(bytes: usize) -> usize {
+    BASE_STACK.saturating_add(bytes.saturating_mul(STACK_PER_BYTE))
+}
+
+thread_local! {
+    /// How many bytes of input this thread's stack has room to parse: set by
+    /// [`with_room_to_parse`] on the thread it starts, 0 elsewhere.
+    static ROOM: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Runs `work` on a thread with room to parse `bytes` of input, where every parse of at most
+/// that much runs in place instead of on a thread of its own.
+///
+/// A command that parses, checks, emits and writes inside one call does all of it on one
+/// thread, and so with one allocator arena: glibc's `malloc` gives each thread its own, and the
+/// parsed document (the largest thing a command holds: tens of MiB at 1,000 workloads) freed
+/// into a parser thread's arena is not reused by the thread that then emits. Run this way, what
+/// comes after the parse reuses the document's memory, and the process's peak is the parse's.
+/// When no thread can be started, `work` runs here (and each parse on its own thread).
+pub fn with_room_to_parse<T: Send>(bytes: usize, work: impl FnOnce() -> T + Send) -> T {
+    let builder = std::thread::Builder::new()
+        .name("berth".to_owned())
+        .stack_size(stack_for(bytes));
+    on_thread(builder, || {
+        ROOM.set(bytes);
+        work()
     })
+}
+
+/// Runs the parser on a thread whose stack grows with the input, so no input can overflow it
+/// (or in place, inside [`with_room_to_parse`] with room for `text`). The stack is only
+/// reserved; a valid document touches a few kilobytes of it.
+fn parse_with_room(text: &str) -> Result<KdlDocument, kdl::KdlError> {
+    if text.len() <= ROOM.get() {
+        return text.parse::<KdlDocument>();
+    }
+    let builder = std::thread::Builder::new()
+        .name("kdl-parse".to_owned())
+        .stack_size(stack_for(text.len()));
+    on_thread(builder, || text.parse::<KdlDocument>())
 }
 
 /// The parser's errors as coded diagnostics.
@@ -298,5 +323,24 @@ mod tests {
             .join()
             .expect("no stack overflow");
         assert!(outcome);
+    }
+
+    /// Inside [`with_room_to_parse`] the parser runs in place, on a stack with room for the
+    /// stray characters that need the most; a larger text still gets a thread of its own.
+    #[test]
+    fn the_room_made_for_a_text_is_enough_to_parse_it() {
+        let stray = format!("node\n{}", "}".repeat(50_000));
+        let parsed_here = with_room_to_parse(stray.len(), || {
+            let here = std::thread::current().id();
+            let problems = parse(&stray).expect_err("stray braces");
+            let larger = format!("{stray}}}");
+            let larger_problems = parse(&larger).expect_err("stray braces");
+            (here, problems[0].code, larger_problems[0].code, ROOM.get())
+        });
+        assert_eq!(parsed_here.1, Code::Syntax);
+        assert_eq!(parsed_here.2, Code::Syntax);
+        assert_eq!(parsed_here.3, stray.len());
+        assert_ne!(parsed_here.0, std::thread::current().id());
+        assert_eq!(ROOM.get(), 0, "only the thread made for the work has room");
     }
 }

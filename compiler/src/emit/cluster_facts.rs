@@ -3,7 +3,7 @@
 //! the build owns in the cluster, and what the cluster must run — decided here so the runtime
 //! never re-derives them.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use super::cloudformation::Context;
 use super::cloudformation::eks::{
@@ -13,8 +13,8 @@ use super::contract::{APPLIED_KINDS, ENVIRONMENT_LABEL, WORKSPACE_LABEL};
 use crate::manifest::{EksDeployment, KindRef, ParameterRef, Provisioning, SharedStack};
 use crate::model::{EksCluster, Workspace};
 
-/// The `eks` section of an `eks` build of `workspace`.
-pub fn eks(workspace: &Workspace) -> EksDeployment {
+/// The `eks` section of an `eks` build of `workspace`, whose manifests apply `kinds`.
+pub fn eks(workspace: &Workspace, kinds: &BTreeSet<String>) -> EksDeployment {
     let context = Context::new(workspace);
     let cluster = cluster_name(&context);
     let provisioning = match workspace.eks.cluster {
@@ -44,8 +44,9 @@ pub fn eks(workspace: &Workspace) -> EksDeployment {
                 kind: (*kind).to_owned(),
             })
             .collect(),
-        requirements: super::kubernetes::requirements(
+        requirements: super::kubernetes::requirements_for(
             workspace,
+            kinds,
             &cluster,
             provisioning == Provisioning::New,
         ),

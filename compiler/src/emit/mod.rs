@@ -91,20 +91,33 @@ impl std::error::Error for EmitError {}
 
 /// Builds every artifact of `workspace` for its target.
 pub fn emit(workspace: &Valid<Workspace>, format: TemplateFormat) -> Result<Artifacts, EmitError> {
-    let files = match workspace.target.value {
-        Target::Ecs | Target::Fargate => cloudformation::emit_ecs(workspace, format),
+    match workspace.target.value {
+        Target::Ecs | Target::Fargate => {
+            assemble_with(workspace, cloudformation::emit_ecs(workspace, format), None)
+        }
         Target::Eks => {
             let mut files = cloudformation::emit_eks(workspace, format);
-            files.extend(kubernetes::emit_kubernetes(workspace));
-            files
+            let kubernetes = kubernetes::emit_kubernetes_and_kinds(workspace);
+            files.extend(kubernetes.files);
+            assemble_with(workspace, files, Some(&kubernetes.kinds))
         }
-    };
-    assemble(workspace, files)
+    }
 }
 
 /// The last step of [`emit`]: sorts `files` into deploy order (then by path), refuses two
 /// artifacts with one path or two templates with one stack, and adds the [`manifest()`].
-pub fn assemble(workspace: &Workspace, mut files: Vec<Artifact>) -> Result<Artifacts, EmitError> {
+pub fn assemble(workspace: &Workspace, files: Vec<Artifact>) -> Result<Artifacts, EmitError> {
+    let kinds =
+        (workspace.target.value == Target::Eks).then(|| kubernetes::applied_kinds(workspace));
+    assemble_with(workspace, files, kinds.as_ref())
+}
+
+/// [`assemble`], given the kinds the Kubernetes artifacts apply (on `eks`).
+fn assemble_with(
+    workspace: &Workspace,
+    mut files: Vec<Artifact>,
+    kinds: Option<&BTreeSet<String>>,
+) -> Result<Artifacts, EmitError> {
     files.sort_by(|left, right| (left.order, &left.path).cmp(&(right.order, &right.path)));
     let mut paths = BTreeSet::new();
     if let Some(file) = files.iter().find(|file| !paths.insert(file.path.as_str())) {
@@ -124,7 +137,7 @@ pub fn assemble(workspace: &Workspace, mut files: Vec<Artifact>) -> Result<Artif
             "two templates would deploy as the stack `{stack}`; rename the workload"
         )));
     }
-    let manifest = manifest(workspace, &files)?;
+    let manifest = manifest(workspace, &files, kinds)?;
     Ok(Artifacts { files, manifest })
 }
 
@@ -174,8 +187,13 @@ pub fn deploy_orders(workspace: &Workspace) -> BTreeMap<String, u32> {
 
 /// `manifest.json`: the workspace, environment, target and region, every artifact, and the
 /// substitutions of the Kubernetes manifests' placeholders (when there are any). Fails when a
-/// placeholder is not the output of exactly one stack.
-pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> Result<Manifest, EmitError> {
+/// placeholder is not the output of exactly one stack. `kinds`: what the Kubernetes artifacts
+/// apply (on `eks`; built from the workspace when not given).
+pub fn manifest(
+    workspace: &Workspace,
+    files: &[Artifact],
+    kinds: Option<&BTreeSet<String>>,
+) -> Result<Manifest, EmitError> {
     Ok(Manifest {
         berth: FORMAT_VERSION,
         workspace: workspace.name.value.clone(),
@@ -183,16 +201,13 @@ pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> Result<Manifest, E
         target: workspace.target.value.name().to_owned(),
         region: workspace.region.value.clone(),
         source: None,
-        artifacts: files
-            .iter()
-            .map(|file| ManifestArtifact {
-                path: file.path.clone(),
-                kind: file.kind,
-                stack: file.stack.clone(),
-                order: file.order,
-                sha256: sha256_hex(file.content.as_bytes()),
-            })
-            .collect(),
+        artifacts: crate::threads::map_halves(files, |file| ManifestArtifact {
+            path: file.path.clone(),
+            kind: file.kind,
+            stack: file.stack.clone(),
+            order: file.order,
+            sha256: sha256_hex(file.content.as_bytes()),
+        }),
         substitutions: substitutions(files)?,
         stack_tags: deploy_facts::stack_tags(workspace),
         lock_stack: Some(deploy_facts::lock_stack(workspace)),
@@ -200,7 +215,10 @@ pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> Result<Manifest, E
         services: deploy_facts::services(workspace),
         endpoints: deploy_facts::endpoints(workspace),
         retained: deploy_facts::retained(files),
-        eks: (workspace.target.value == Target::Eks).then(|| cluster_facts::eks(workspace)),
+        eks: (workspace.target.value == Target::Eks).then(|| match kinds {
+            Some(kinds) => cluster_facts::eks(workspace, kinds),
+            None => cluster_facts::eks(workspace, &kubernetes::applied_kinds(workspace)),
+        }),
     })
 }
 

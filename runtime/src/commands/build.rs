@@ -1,6 +1,7 @@
 //! `berth build`: validate, then write every artifact and `manifest.json` under `--out`, whole
 //! or not at all (see [`crate::output`]). `--format json` reports on stdout instead of stderr.
 
+use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
 use berth_compiler::emit::{TemplateFormat, emit};
@@ -17,15 +18,23 @@ use crate::stdio;
 use crate::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 
 /// Checks the file; with no errors, writes the artifacts. Exit 1 when the workspace is invalid.
+/// Everything after reading the file runs on one thread with room to parse it (see
+/// [`berth_compiler::with_room_to_parse`]: the parsed document's memory is reused by emit).
 pub fn run(args: &BuildArgs) -> u8 {
+    let source = match super::read_source(&args.workspace.file) {
+        Ok(source) => source,
+        Err(code) => return code,
+    };
+    berth_compiler::with_room_to_parse(source.len(), || build(args, source))
+}
+
+/// [`run`] once the file is read.
+fn build(args: &BuildArgs, source: String) -> u8 {
     let super::CheckedFile {
         source,
         file,
         checked,
-    } = match super::check_file(&args.workspace) {
-        Ok(checked_file) => checked_file,
-        Err(code) => return code,
-    };
+    } = super::check_source(&args.workspace, source);
     let json = args.format == Format::Json;
     if !json && !checked.diagnostics.is_empty() {
         stdio::eprint(&render_human(
@@ -50,7 +59,7 @@ pub fn run(args: &BuildArgs) -> u8 {
         CfnFormat::Json => TemplateFormat::Json,
         CfnFormat::Yaml => TemplateFormat::Yaml,
     };
-    let artifacts = match emit(&workspace, format) {
+    let mut artifacts = match emit(&workspace, format) {
         Ok(artifacts) => artifacts,
         Err(error) => {
             stdio::eprintln(&format!("error: {error}"));
@@ -61,13 +70,12 @@ pub fn run(args: &BuildArgs) -> u8 {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("berth-out").join(&workspace.environment.value));
-    let mut manifest = artifacts.manifest.clone();
-    manifest.source = Some(Provenance::new(
+    artifacts.manifest.source = Some(Provenance::new(
         source_file_from(&args.workspace.file, &out),
         &source,
         BuildOptions::new(&super::options(&args.workspace), format.extension()),
     ));
-    let written = match write_build(&out, &artifacts, &manifest.to_json()) {
+    let written = match write_build(&out, &artifacts, &artifacts.manifest.to_json()) {
         Ok(written) => written,
         Err(error) => {
             stdio::eprintln(&format!("error: {error}"));
@@ -81,18 +89,22 @@ pub fn run(args: &BuildArgs) -> u8 {
         };
         return print_json(&checked.diagnostics, &file, &source, Some(&built));
     }
+    // One write for every line: a thousand workloads are two thousand lines.
+    let mut wrote = String::new();
     for artifact in &artifacts.files {
         let stack = artifact
             .stack
             .as_deref()
             .map(|stack| format!("  (stack {stack})"))
             .unwrap_or_default();
-        stdio::eprintln(&format!(
+        let _ = writeln!(
+            wrote,
             "  wrote {}{stack}",
             out.join(&artifact.path).display()
-        ));
+        );
     }
-    stdio::eprintln(&format!("  wrote {}", out.join(FILE_NAME).display()));
+    let _ = writeln!(wrote, "  wrote {}", out.join(FILE_NAME).display());
+    stdio::eprint(&wrote);
     let into = if written == out {
         out.display().to_string()
     } else {

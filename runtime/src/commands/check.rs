@@ -12,22 +12,25 @@ pub fn run(args: &CheckArgs) -> u8 {
         Ok(source) => source,
         Err(code) => return code,
     };
+    // One thread with room to parse: rendering reuses the parsed document's memory.
+    berth_compiler::with_room_to_parse(source.len(), || check(args, &source))
+}
+
+/// [`run`] once the file is read.
+fn check(args: &CheckArgs, source: &str) -> u8 {
     let file = args.workspace.file.display().to_string();
-    let report = berth_compiler::check_environments(&source, &super::options(&args.workspace));
+    let report = berth_compiler::check_environments(source, &super::options(&args.workspace));
     match args.format {
         Format::Json => {
-            let json = render_json(&report.diagnostics, &file, &source);
+            let json = render_json(&report.diagnostics, &file, source);
             let written = stdio::print(&format!("{json}\n"));
             if written != EXIT_OK {
                 return written;
             }
         }
-        Format::Human => stdio::eprint(&render_check(
-            &report,
-            &file,
-            &source,
-            Style::for_terminal(),
-        )),
+        Format::Human => {
+            stdio::eprint(&render_check(&report, &file, source, Style::for_terminal()));
+        }
     }
     if report.has_errors() {
         EXIT_INVALID

@@ -69,13 +69,17 @@ pub(crate) struct CheckedFile {
 
 /// Reads and checks the workspace `args` names; on an I/O error says why and returns the exit code.
 pub(crate) fn check_file(args: &WorkspaceArgs) -> Result<CheckedFile, u8> {
-    let source = read_source(&args.file)?;
+    Ok(check_source(args, read_source(&args.file)?))
+}
+
+/// Checks `source`, the text of the workspace `args` names.
+pub(crate) fn check_source(args: &WorkspaceArgs, source: String) -> CheckedFile {
     let checked = berth_compiler::check(&source, &options(args));
-    Ok(CheckedFile {
+    CheckedFile {
         source,
         file: args.file.display().to_string(),
         checked,
-    })
+    }
 }
 
 /// The compiler options from the command line and the process environment.

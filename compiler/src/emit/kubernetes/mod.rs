@@ -24,9 +24,9 @@ mod workload;
 #[cfg(test)]
 mod tests;
 
-pub use requirements::requirements;
+pub use requirements::{applied_kinds, requirements, requirements_for};
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, BTreeSet};
 
 use k8s_openapi::api::core::v1::Namespace;
 use k8s_openapi::api::storage::v1::StorageClass;
@@ -51,30 +51,61 @@ const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 
 /// Every Kubernetes artifact of an `eks` workspace: `namespace.yaml`, then one file per workload.
 pub fn emit_kubernetes(workspace: &Workspace) -> Vec<Artifact> {
+    emit_kubernetes_and_kinds(workspace).files
+}
+
+/// The Kubernetes artifacts of an `eks` workspace and the kinds of the objects in them.
+pub struct KubernetesArtifacts {
+    /// `namespace.yaml`, then one file per workload.
+    pub files: Vec<Artifact>,
+    /// Every `kind` the files apply, read off the objects as they were rendered (what
+    /// [`requirements_for`] needs, without building the objects a second time).
+    pub kinds: BTreeSet<String>,
+}
+
+/// [`emit_kubernetes`], and the kinds of the objects it rendered.
+pub fn emit_kubernetes_and_kinds(workspace: &Workspace) -> KubernetesArtifacts {
     let context = Context::new(workspace);
     let orders = deploy_orders(workspace);
+    let mut kinds = BTreeSet::new();
+    let namespace = namespace_documents(&context);
+    add_kinds(&mut kinds, &namespace);
     let mut files = vec![Artifact {
         path: "namespace.yaml".to_owned(),
         kind: ArtifactKind::Kubernetes,
         stack: None,
         order: NAMESPACE_ORDER,
-        content: render(&namespace_documents(&context)),
+        content: render(&namespace),
         outputs: Vec::new(),
         retained: Vec::new(),
     }];
     for workload in &workspace.workloads {
         let name = workload.name.value.as_str();
+        let documents = workload::documents(&context, workload);
+        add_kinds(&mut kinds, &documents);
         files.push(Artifact {
             path: format!("{}-{name}.yaml", workload.kind.name()),
             kind: ArtifactKind::Kubernetes,
             stack: None,
             order: NAMESPACE_ORDER + orders.get(name).copied().unwrap_or(1),
-            content: render(&workload::documents(&context, workload)),
+            content: render(&documents),
             outputs: Vec::new(),
             retained: Vec::new(),
         });
     }
-    files
+    KubernetesArtifacts { files, kinds }
+}
+
+/// Adds the `kind` of each of `documents` to `kinds`.
+fn add_kinds(kinds: &mut BTreeSet<String>, documents: &[Value]) {
+    for kind in documents
+        .iter()
+        .filter_map(|document| document.get("kind").and_then(Value::as_str))
+    {
+        if !kinds.contains(kind) {
+            kinds.insert(kind.to_owned());
+        }
+    }
 }
 
 /// What every manifest of one build shares.

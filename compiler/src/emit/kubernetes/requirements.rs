@@ -6,8 +6,6 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use serde_json::Value;
-
 use super::{Context, namespace_documents, workload};
 use crate::emit::cloudformation::eks::{
     CONTROLLER_NAMESPACE, CONTROLLER_SERVICE_ACCOUNT, METRICS_SERVER,
@@ -38,19 +36,28 @@ pub fn requirements(
     cluster: &str,
     new_cluster: bool,
 ) -> Vec<ClusterRequirement> {
+    requirements_for(workspace, &applied_kinds(workspace), cluster, new_cluster)
+}
+
+/// Every `kind` the manifests of `workspace` apply, building its objects (`emit` reads them off
+/// the objects it renders instead: [`super::emit_kubernetes_and_kinds`]).
+pub fn applied_kinds(workspace: &Workspace) -> BTreeSet<String> {
     let context = Context::new(workspace);
-    let mut kinds: BTreeSet<String> = BTreeSet::new();
-    let documents = namespace_documents(&context).into_iter().chain(
-        workspace
-            .workloads
-            .iter()
-            .flat_map(|each| workload::documents(&context, each)),
-    );
-    for document in documents {
-        if let Some(kind) = document.get("kind").and_then(Value::as_str) {
-            kinds.insert(kind.to_owned());
-        }
+    let mut kinds = BTreeSet::new();
+    super::add_kinds(&mut kinds, &namespace_documents(&context));
+    for each in &workspace.workloads {
+        super::add_kinds(&mut kinds, &workload::documents(&context, each));
     }
+    kinds
+}
+
+/// [`requirements`] of manifests that apply `kinds`.
+pub fn requirements_for(
+    workspace: &Workspace,
+    kinds: &BTreeSet<String>,
+    cluster: &str,
+    new_cluster: bool,
+) -> Vec<ClusterRequirement> {
     let needed = |wanted: &[&str]| -> Vec<String> {
         wanted
             .iter()
