@@ -137,7 +137,7 @@ fn assemble_with(
             "two templates would deploy as the stack `{stack}`; rename the workload"
         )));
     }
-    let manifest = manifest(workspace, &files, kinds)?;
+    let manifest = manifest_with(workspace, &files, kinds)?;
     Ok(Artifacts { files, manifest })
 }
 
@@ -187,9 +187,14 @@ pub fn deploy_orders(workspace: &Workspace) -> BTreeMap<String, u32> {
 
 /// `manifest.json`: the workspace, environment, target and region, every artifact, and the
 /// substitutions of the Kubernetes manifests' placeholders (when there are any). Fails when a
-/// placeholder is not the output of exactly one stack. `kinds`: what the Kubernetes artifacts
-/// apply (on `eks`; built from the workspace when not given).
-pub fn manifest(
+/// placeholder is not the output of exactly one stack.
+pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> Result<Manifest, EmitError> {
+    manifest_with(workspace, files, None)
+}
+
+/// [`manifest()`], given the kinds the Kubernetes artifacts apply (on `eks`; found from the
+/// workspace when not given).
+fn manifest_with(
     workspace: &Workspace,
     files: &[Artifact],
     kinds: Option<&BTreeSet<String>>,
