@@ -130,6 +130,9 @@ fn draw(
     let handler = GraphicalReportHandler::new_themed(theme)
         .with_width(style.width)
         .with_links(false);
+    // Wrapping (textwrap) is most of the cost of drawing a diagnostic; one whose lines all fit
+    // is drawn without it, which gives the same text.
+    let unwrapped = handler.clone().with_wrap_lines(false);
     let mut output = String::new();
     for diagnostic in diagnostics {
         let drawable = diagnostic
@@ -139,6 +142,11 @@ fn draw(
         let wrapped = WithSource {
             diagnostic,
             source: drawable.then_some(indexed),
+        };
+        let handler = if fits_unwrapped(&wrapped, style.width) {
+            &unwrapped
+        } else {
+            &handler
         };
         if handler.render_report(&mut output, &wrapped).is_err() {
             let _ = writeln!(output, "{}: {}", diagnostic.code, diagnostic.message);
@@ -156,6 +164,30 @@ fn draw(
         output.push('\n');
     }
     output
+}
+
+/// Whether miette would leave the message and help of `diagnostic` unwrapped at `width`
+/// columns: each line of them ASCII, printable, without white space at either end, and short
+/// enough for its indentation (`  × `, `  help: `) within the width miette wraps to
+/// (`width - 2`). Such text wraps to itself, so drawing it without wrapping changes nothing.
+fn fits_unwrapped(diagnostic: &WithSource<'_>, width: usize) -> bool {
+    let fits = |text: &str, indent: usize| {
+        text.split('\n').all(|line| {
+            !line.is_empty()
+                && line.len() + indent <= width.saturating_sub(2)
+                && line
+                    .bytes()
+                    .all(|byte| byte.is_ascii_graphic() || byte == b' ')
+                && !line.starts_with(' ')
+                && !line.ends_with(' ')
+        })
+    };
+    fits(&diagnostic.to_string(), 4)
+        && diagnostic
+            .diagnostic
+            .help
+            .as_deref()
+            .is_none_or(|help| fits(help, 8))
 }
 
 /// Whether the lines miette would show for `span` (one line of context on each side) are
@@ -305,6 +337,116 @@ pub fn render_port(report: &Report, file: &str) -> String {
 mod tests {
     use super::*;
     use berth_compiler::Code;
+    use berth_compiler::model::Target;
+    use std::path::Path;
+
+    /// Every diagnostic `fits_unwrapped` accepts draws the same without wrapping as with it:
+    /// those of every fixture and example (each target), and messages and help of every length
+    /// around the width, in colour and without.
+    #[test]
+    fn diagnostics_that_fit_draw_the_same_unwrapped() {
+        let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+        let mut sources = Vec::new();
+        for directory in ["tests/fixtures", "examples"] {
+            for entry in fs_err::read_dir(root.join(directory)).expect("listed") {
+                let file = entry.expect("entry").path().join("berth.kdl");
+                if let Ok(text) = fs_err::read_to_string(&file) {
+                    sources.push(text);
+                }
+            }
+        }
+        let mut diagnostics = Vec::new();
+        for source in &sources {
+            for target in [
+                None,
+                Some(Target::Ecs),
+                Some(Target::Fargate),
+                Some(Target::Eks),
+            ] {
+                let options = berth_compiler::Options {
+                    target,
+                    ..berth_compiler::Options::default()
+                };
+                for diagnostic in berth_compiler::check_environments(source, &options).diagnostics {
+                    diagnostics.push((source.as_str(), diagnostic));
+                }
+            }
+        }
+        assert!(diagnostics.len() > 100, "{} diagnostics", diagnostics.len());
+        let word = |length: usize| "abcdefghij".repeat(length / 10 + 1)[..length].to_owned();
+        let plain_source = "service \"web\" { image \"nginx:1.27\" }\n";
+        for length in 70..110 {
+            for words in [1, 3, 12] {
+                let text: Vec<String> = (0..words).map(|_| word(length / words)).collect();
+                let text = text.join(" ");
+                let mut diagnostic =
+                    Diagnostic::new(Code::Approximated, text.clone(), Span::new(0, 7), "here");
+                diagnostics.push((plain_source, diagnostic.clone()));
+                diagnostic.help = Some(text.clone());
+                diagnostic.message = "short".to_owned();
+                diagnostics.push((plain_source, diagnostic.clone()));
+                diagnostic.environments = vec![word(length.saturating_sub(40))];
+                diagnostic.message = word(30);
+                diagnostics.push((plain_source, diagnostic.clone()));
+                for padded in [
+                    format!("{text} "),
+                    format!(" {text}"),
+                    format!("{text}\n\nmore"),
+                ] {
+                    diagnostic.message = padded.clone();
+                    diagnostic.help = Some(padded);
+                    diagnostics.push((plain_source, diagnostic.clone()));
+                }
+            }
+        }
+        let mut unwrapped_count = 0;
+        for color in [false, true] {
+            let theme = if color {
+                GraphicalTheme::unicode()
+            } else {
+                GraphicalTheme::unicode_nocolor()
+            };
+            let wrapping = GraphicalReportHandler::new_themed(theme)
+                .with_width(100)
+                .with_links(false);
+            let unwrapped = wrapping.clone().with_wrap_lines(false);
+            for (source, diagnostic) in &diagnostics {
+                let indexed = IndexedSource::new("berth.kdl", source);
+                let snippet = diagnostic
+                    .labels
+                    .iter()
+                    .all(|label| fits_a_snippet(indexed.index(), label.span));
+                let drawable = WithSource {
+                    diagnostic,
+                    source: snippet.then_some(&indexed),
+                };
+                if !fits_unwrapped(&drawable, 100) {
+                    continue;
+                }
+                unwrapped_count += 1;
+                let mut expected = String::new();
+                let mut actual = String::new();
+                wrapping
+                    .render_report(&mut expected, &drawable)
+                    .expect("drawn");
+                unwrapped
+                    .render_report(&mut actual, &drawable)
+                    .expect("drawn");
+                assert_eq!(actual, expected, "{diagnostic:?}");
+            }
+        }
+        assert!(unwrapped_count > 100, "{unwrapped_count} drawn unwrapped");
+        let too_long = Diagnostic::new(Code::Approximated, word(95), Span::new(0, 7), "here");
+        let indexed = IndexedSource::new("berth.kdl", plain_source);
+        let drawable = WithSource {
+            diagnostic: &too_long,
+            source: Some(&indexed),
+        };
+        assert!(
+            !fits_unwrapped(&drawable, 100),
+            "95 + 4 columns do not fit 98"
+        );
+    }
 
     /// Enough diagnostics to be drawn on two cores give the text one core draws, in order.
     #[test]
