@@ -115,6 +115,18 @@ pub fn render_human(diagnostics: &[Diagnostic], file: &str, source: &str, style:
 /// From how many diagnostics [`render_human`] draws on two cores (each takes some 10 µs).
 const DRAWN_BESIDE_FROM: usize = 200;
 
+/// The report handler: `width` columns, no links, lines broken only at spaces, so a name such
+/// as `svc-web` or `berth::too-long` is never split across two lines (textwrap would otherwise
+/// break after any hyphen, by Unicode's line-breaking rules, which also cost most of the time
+/// drawing took).
+pub(crate) fn handler(theme: GraphicalTheme, width: usize) -> GraphicalReportHandler {
+    GraphicalReportHandler::new_themed(theme)
+        .with_width(width)
+        .with_links(false)
+        .with_word_separator(textwrap::WordSeparator::AsciiSpace)
+        .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
+}
+
 /// Each of `diagnostics` drawn with its snippet of `indexed`, a blank line after each.
 fn draw(
     diagnostics: &[Diagnostic],
@@ -127,9 +139,7 @@ fn draw(
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(style.width)
-        .with_links(false);
+    let handler = handler(theme, style.width);
     // Wrapping (textwrap) is most of the cost of drawing a diagnostic; one whose lines all fit
     // is drawn without it, which gives the same text.
     let unwrapped = handler.clone().with_wrap_lines(false);
@@ -406,9 +416,7 @@ mod tests {
             } else {
                 GraphicalTheme::unicode_nocolor()
             };
-            let wrapping = GraphicalReportHandler::new_themed(theme)
-                .with_width(100)
-                .with_links(false);
+            let wrapping = handler(theme, 100);
             let unwrapped = wrapping.clone().with_wrap_lines(false);
             for (source, diagnostic) in &diagnostics {
                 let indexed = IndexedSource::new("berth.kdl", source);

@@ -3,7 +3,7 @@
 
 use std::fmt::{self, Write as _};
 
-use miette::{GraphicalReportHandler, GraphicalTheme};
+use miette::GraphicalTheme;
 use serde_json::{Value, json};
 
 use crate::deploy::apply::DeployOutcome;
@@ -99,9 +99,7 @@ pub fn error_human(error: &DeployError, style: Style) -> String {
     } else {
         GraphicalTheme::unicode_nocolor()
     };
-    let handler = GraphicalReportHandler::new_themed(theme)
-        .with_width(style.width)
-        .with_links(false);
+    let handler = crate::report::handler(theme, style.width);
     let mut output = String::new();
     if handler.render_report(&mut output, &rendered).is_err() {
         output = format!(
