@@ -96,24 +96,14 @@ impl miette::Diagnostic for WithSource<'_> {
     }
 }
 
-/// Renders every diagnostic, then a one-line summary. Many diagnostics are drawn on two cores,
-/// each half into its own text, joined in order: the same text either way.
+/// Renders every diagnostic, then a one-line summary.
 pub fn render_human(diagnostics: &[Diagnostic], file: &str, source: &str, style: Style) -> String {
     let indexed = IndexedSource::new(file, source);
-    let (first, second) = diagnostics.split_at(diagnostics.len() / 2);
-    let (mut output, rest) = berth_compiler::threads::beside(
-        diagnostics.len() >= DRAWN_BESIDE_FROM,
-        || draw(first, &indexed, file, style),
-        || draw(second, &indexed, file, style),
-    );
-    output.push_str(&rest);
+    let mut output = draw(diagnostics, &indexed, file, style);
     output.push_str(&summary(diagnostics, file));
     output.push('\n');
     output
 }
-
-/// From how many diagnostics [`render_human`] draws on two cores (each takes some 10 µs).
-const DRAWN_BESIDE_FROM: usize = 200;
 
 /// The report handler: `width` columns, no links, lines broken only at spaces, so a name such
 /// as `svc-web` or `berth::too-long` is never split across two lines (textwrap would otherwise
@@ -454,38 +444,5 @@ mod tests {
             !fits_unwrapped(&drawable, 100),
             "95 + 4 columns do not fit 98"
         );
-    }
-
-    /// Enough diagnostics to be drawn on two cores give the text one core draws, in order.
-    #[test]
-    fn many_diagnostics_drawn_on_two_cores_read_as_on_one() {
-        let source = "service \"web\" { image \"nginx:1.27\" }\n".repeat(DRAWN_BESIDE_FROM * 2);
-        let mut offset = 0;
-        let diagnostics: Vec<Diagnostic> = source
-            .lines()
-            .enumerate()
-            .map(|(line, text)| {
-                let diagnostic = Diagnostic::new(
-                    Code::Approximated,
-                    format!("note {line}"),
-                    Span::new(offset, 7),
-                    "here",
-                );
-                offset += text.len() + 1;
-                diagnostic
-            })
-            .collect();
-        let file = "berth.kdl";
-        let indexed = IndexedSource::new(file, &source);
-        let one_core = draw(&diagnostics, &indexed, file, Style::plain())
-            + &summary(&diagnostics, file)
-            + "\n";
-        let two_cores = render_human(&diagnostics, file, &source, Style::plain());
-        assert_eq!(two_cores, one_core);
-        let first = two_cores.find("note 0").expect("first drawn");
-        let last = two_cores
-            .find(&format!("note {}", diagnostics.len() - 1))
-            .expect("last drawn");
-        assert!(first < last);
     }
 }
