@@ -680,8 +680,13 @@ fn a_chart_helm_cannot_install_stops_the_deploy_with_helms_reason() {
         &Helm::Named("/nonexistent/helm"),
     );
     assert_eq!(missing.code, 1, "{}", missing.stderr);
+    // The report wraps long lines (`  │ ` continues one): read it as one line.
+    let report = missing
+        .stderr
+        .replace("\n  │ ", " ")
+        .replace("\n        ", " ");
     assert!(
-        missing.stderr.contains("cannot run `/nonexistent/helm`"),
+        report.contains("cannot run `/nonexistent/helm`"),
         "{}",
         missing.stderr
     );
