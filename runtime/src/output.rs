@@ -75,15 +75,7 @@ pub fn write_build(
         .prefix(&format!(".{name}.berth-new-"))
         .tempdir_in(parent)
         .map_err(|error| with_path(&error, parent))?;
-    // Creating files is the file system's work: a large build's are written on two cores.
-    let (first, second) = artifacts.files.split_at(artifacts.files.len() / 2);
-    let (written, rest) = berth_compiler::threads::beside(
-        artifacts.files.len() >= WRITTEN_BESIDE_FROM,
-        || write_files(staging.path(), first),
-        || write_files(staging.path(), second),
-    );
-    written?;
-    rest?;
+    write_files(staging.path(), &artifacts.files)?;
     let manifest = staging.path().join(FILE_NAME);
     fs_err::write(&manifest, manifest_json)?;
     fs_err::File::open(&manifest)?.sync_all()?;
@@ -100,9 +92,6 @@ pub fn write_build(
     }
     Ok(directory)
 }
-
-/// From how many artifacts [`write_build`] writes on two threads.
-const WRITTEN_BESIDE_FROM: usize = 64;
 
 /// Writes each of `artifacts` under `directory`, making each directory they need once.
 fn write_files(directory: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
@@ -375,13 +364,12 @@ mod tests {
         );
     }
 
-    /// A build large enough to be written on two threads writes every artifact whole, and a
-    /// second build replaces it.
+    /// A build of many artifacts writes every one whole, and a second build replaces it.
     #[test]
     fn large_builds_are_written_whole() {
         use std::fmt::Write as _;
         let mut source = String::from("workspace \"many\" {\n    region \"us-east-1\"\n}\n");
-        for index in 0..WRITTEN_BESIDE_FROM + 7 {
+        for index in 0..71 {
             let _ = write!(
                 source,
                 "service \"web-{index}\" {{\n    image \"ghcr.io/acme/web:1.0\"\n}}\n"
@@ -392,7 +380,7 @@ mod tests {
         let artifacts =
             berth_compiler::emit(&workspace, berth_compiler::emit::TemplateFormat::Json)
                 .expect("emits");
-        assert!(artifacts.files.len() > WRITTEN_BESIDE_FROM);
+        assert!(artifacts.files.len() > 70);
         let root = tempfile::tempdir().expect("temp dir");
         let out = root.path().join("out");
         for _ in 0..2 {
