@@ -49,6 +49,21 @@ struct WithSource<'a> {
     source: Option<&'a IndexedSource<'a>>,
 }
 
+impl<'a> WithSource<'a> {
+    /// `diagnostic` with `indexed` when miette can draw a snippet of every label (see
+    /// [`fits_a_snippet`]), else without a source.
+    fn new(diagnostic: &'a Diagnostic, indexed: &'a IndexedSource<'a>) -> Self {
+        let drawable = diagnostic
+            .labels
+            .iter()
+            .all(|label| fits_a_snippet(indexed.index(), label.span));
+        Self {
+            diagnostic,
+            source: drawable.then_some(indexed),
+        }
+    }
+}
+
 impl fmt::Debug for WithSource<'_> {
     fn fmt(&self, formatter: &mut fmt::Formatter<'_>) -> fmt::Result {
         fmt::Debug::fmt(self.diagnostic, formatter)
@@ -135,14 +150,8 @@ fn draw(
     let unwrapped = handler.clone().with_wrap_lines(false);
     let mut output = String::new();
     for diagnostic in diagnostics {
-        let drawable = diagnostic
-            .labels
-            .iter()
-            .all(|label| fits_a_snippet(indexed.index(), label.span));
-        let wrapped = WithSource {
-            diagnostic,
-            source: drawable.then_some(indexed),
-        };
+        let wrapped = WithSource::new(diagnostic, indexed);
+        let drawable = wrapped.source.is_some();
         let handler = if fits_unwrapped(&wrapped, style.width) {
             &unwrapped
         } else {
@@ -410,14 +419,7 @@ mod tests {
             let unwrapped = wrapping.clone().with_wrap_lines(false);
             for (source, diagnostic) in &diagnostics {
                 let indexed = IndexedSource::new("berth.kdl", source);
-                let snippet = diagnostic
-                    .labels
-                    .iter()
-                    .all(|label| fits_a_snippet(indexed.index(), label.span));
-                let drawable = WithSource {
-                    diagnostic,
-                    source: snippet.then_some(&indexed),
-                };
+                let drawable = WithSource::new(diagnostic, &indexed);
                 if !fits_unwrapped(&drawable, 100) {
                     continue;
                 }
