@@ -197,6 +197,27 @@ async fn wait_for_node_groups(
     Ok(())
 }
 
+/// A kubeconfig of one context, `cluster`, reaching `endpoint` (trusting its certificate
+/// authority when EKS gave one) as the user `berth` with the credentials in `user`.
+pub(crate) fn eks_kubeconfig(
+    cluster: &str,
+    endpoint: &ClusterEndpoint,
+    user: &serde_json::Value,
+) -> serde_json::Value {
+    let mut cluster_entry = json!({"server": endpoint.endpoint});
+    if !endpoint.certificate_authority.is_empty() {
+        cluster_entry["certificate-authority-data"] = json!(endpoint.certificate_authority);
+    }
+    json!({
+        "apiVersion": "v1",
+        "kind": "Config",
+        "clusters": [{"name": cluster, "cluster": cluster_entry}],
+        "users": [{"name": "berth", "user": user}],
+        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": "berth"}}],
+        "current-context": cluster,
+    })
+}
+
 /// A client for an EKS cluster at `endpoint` that signs its own tokens with `tokens`.
 /// `identity` is the principal the tokens are signed as (for the access error).
 pub async fn eks_client(
@@ -209,18 +230,7 @@ pub async fn eks_client(
         server: endpoint.endpoint.clone(),
         reason,
     };
-    let mut cluster_entry = json!({"server": endpoint.endpoint});
-    if !endpoint.certificate_authority.is_empty() {
-        cluster_entry["certificate-authority-data"] = json!(endpoint.certificate_authority);
-    }
-    let kubeconfig = json!({
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": cluster, "cluster": cluster_entry}],
-        "users": [{"name": "berth", "user": {}}],
-        "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": "berth"}}],
-        "current-context": cluster,
-    });
+    let kubeconfig = eks_kubeconfig(cluster, endpoint, &json!({}));
     let kubeconfig = Kubeconfig::from_yaml(&kubeconfig.to_string())
         .map_err(|error| unusable(error.to_string()))?;
     let config = Config::from_custom_kubeconfig(kubeconfig, &KubeConfigOptions::default())

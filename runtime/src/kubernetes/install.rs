@@ -243,18 +243,8 @@ async fn kubeconfig_arguments(
             tokens,
         } => {
             let token = tokens.sign_now().await?;
-            let mut cluster_entry = json!({"server": endpoint.endpoint});
-            if !endpoint.certificate_authority.is_empty() {
-                cluster_entry["certificate-authority-data"] = json!(endpoint.certificate_authority);
-            }
-            let kubeconfig = json!({
-                "apiVersion": "v1",
-                "kind": "Config",
-                "clusters": [{"name": cluster, "cluster": cluster_entry}],
-                "users": [{"name": "berth", "user": {"token": token}}],
-                "contexts": [{"name": cluster, "context": {"cluster": cluster, "user": "berth"}}],
-                "current-context": cluster,
-            });
+            let kubeconfig =
+                super::connect::eks_kubeconfig(cluster, endpoint, &json!({"token": token}));
             let path = directory.join("kubeconfig");
             write_private(&path, kubeconfig.to_string().as_bytes()).map_err(|error| {
                 KubernetesError::ChartFailed {
