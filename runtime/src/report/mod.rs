@@ -9,6 +9,10 @@ use berth_compiler::source::{IndexedSource, LineIndex, Span};
 use berth_compiler::{CheckedEnvironments, Severity};
 use miette::{GraphicalReportHandler, GraphicalTheme};
 
+mod repeated;
+
+use repeated::Drawing;
+
 /// The most source text one snippet may show, in bytes. miette cannot draw a label past
 /// column 65,535 (it panics), and a snippet of a megabyte-long line repeated for every
 /// diagnostic on it would make the report quadratic in size; such labels are reported by
@@ -132,7 +136,9 @@ pub(crate) fn handler(theme: GraphicalTheme, width: usize) -> GraphicalReportHan
         .with_word_splitter(textwrap::WordSplitter::NoHyphenation)
 }
 
-/// Each of `diagnostics` drawn with its snippet of `indexed`, a blank line after each.
+/// Each of `diagnostics` drawn with its snippet of `indexed`, a blank line after each; a kind of
+/// warning that recurs more than [`repeated::DRAWN_IN_FULL`] times is drawn once, with the places
+/// of the others listed after it.
 fn draw(
     diagnostics: &[Diagnostic],
     indexed: &IndexedSource<'_>,
@@ -149,7 +155,10 @@ fn draw(
     // is drawn without it, which gives the same text.
     let unwrapped = handler.clone().with_wrap_lines(false);
     let mut output = String::new();
-    for diagnostic in diagnostics {
+    for (diagnostic, drawing) in diagnostics.iter().zip(repeated::plan(diagnostics)) {
+        if drawing == Drawing::Listed {
+            continue;
+        }
         let wrapped = WithSource::new(diagnostic, indexed);
         let drawable = wrapped.source.is_some();
         let handler = if fits_unwrapped(&wrapped, style.width) {
@@ -169,6 +178,18 @@ fn draw(
                     place.line, place.column, label.message
                 );
             }
+        }
+        if let Drawing::FullThenListed(others) = drawing {
+            let places: Vec<(usize, usize)> = others
+                .iter()
+                .map(|&index| {
+                    let place = indexed
+                        .index()
+                        .locate(diagnostics[index].labels[0].span.offset);
+                    (place.line, place.column)
+                })
+                .collect();
+            output.push_str(&repeated::listing(file, &places, style.width));
         }
         output.push('\n');
     }
