@@ -17,6 +17,7 @@ mod cluster_facts;
 pub mod contract;
 pub mod deploy_facts;
 pub mod kubernetes;
+mod literal;
 pub mod routes;
 mod text;
 

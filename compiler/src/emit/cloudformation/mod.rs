@@ -26,6 +26,7 @@ use serde_json::Value;
 pub use template::{Template, attribute, import, logical_id, reference, sub, tags};
 
 use super::{Artifact, ArtifactKind, TemplateFormat, deploy_orders};
+use crate::emit::literal::value;
 use crate::instance_types::Architecture;
 use crate::model::{Network, Workload, WorkloadKind, Workspace};
 use crate::naming::Naming;
@@ -167,7 +168,7 @@ impl<'a> Context<'a> {
         };
         template.parameter(
             &id,
-            serde_json::json!({
+            value!({
                 "Type": kind,
                 "Default": self.parameter_name(key),
                 "Description": format!("The platform's SSM parameter {}, read at each deploy; leave the default.", self.parameter_name(key)),

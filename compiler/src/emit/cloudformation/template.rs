@@ -2,7 +2,9 @@
 //! Rendered with every object's keys sorted (whatever serde_json's `preserve_order`), so output
 //! is deterministic.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+use crate::emit::literal::value;
 
 use super::TemplateFormat;
 use crate::emit::text::{self, BlockScalars, Node};
@@ -68,7 +70,7 @@ impl Template {
         let mut output = Map::new();
         output.insert("Value".into(), value);
         if let Some(name) = export {
-            output.insert("Export".into(), json!({ "Name": name }));
+            output.insert("Export".into(), value!({ "Name": name }));
         }
         self.outputs.insert(id.to_owned(), Value::Object(output));
     }
@@ -122,8 +124,8 @@ impl Template {
     /// The template document, keys sorted (what [`Template::render`] writes).
     pub fn to_value(&self) -> Value {
         let mut document = Map::new();
-        document.insert("AWSTemplateFormatVersion".into(), json!(FORMAT_VERSION));
-        document.insert("Description".into(), json!(self.description));
+        document.insert("AWSTemplateFormatVersion".into(), value!(FORMAT_VERSION));
+        document.insert("Description".into(), value!(&self.description));
         for (key, section) in [
             ("Parameters", &self.parameters),
             ("Conditions", &self.conditions),
@@ -201,22 +203,22 @@ fn typed(kind: &str, properties: Value) -> Value {
 
 /// `{"Ref": id}`.
 pub fn reference(id: &str) -> Value {
-    json!({ "Ref": id })
+    value!({ "Ref": id })
 }
 
 /// `{"Fn::GetAtt": [id, attribute]}`.
 pub fn attribute(id: &str, name: &str) -> Value {
-    json!({ "Fn::GetAtt": [id, name] })
+    value!({ "Fn::GetAtt": [id, name] })
 }
 
 /// `{"Fn::ImportValue": name}`.
 pub fn import(name: &str) -> Value {
-    json!({ "Fn::ImportValue": name })
+    value!({ "Fn::ImportValue": name })
 }
 
 /// `{"Fn::Sub": text}`.
 pub fn sub(text: &str) -> Value {
-    json!({ "Fn::Sub": text })
+    value!({ "Fn::Sub": text })
 }
 
 /// The `[{Key, Value}]` tag list: the workspace's tags plus berth's own, sorted by key.
@@ -237,7 +239,7 @@ pub fn tags(workspace: &crate::model::Workspace, workload: Option<&str>) -> Valu
     Value::Array(
         pairs
             .into_iter()
-            .map(|(key, value)| json!({ "Key": key, "Value": value }))
+            .map(|(key, value)| value!({ "Key": key, "Value": value }))
             .collect(),
     )
 }

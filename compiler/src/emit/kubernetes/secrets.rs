@@ -8,7 +8,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+use crate::emit::literal::value;
 
 use super::Context;
 use crate::emit::contract::{placeholder, pod_role_output};
@@ -137,7 +139,7 @@ pub(super) fn documents(context: &Context<'_>, workload: &Workload, plan: &Plan<
     let mut documents: Vec<Value> = backends
         .iter()
         .map(|backend| {
-            json!({
+            value!({
                 "apiVersion": "external-secrets.io/v1",
                 "kind": "SecretStore",
                 "metadata": super::to_value(&context.metadata(&backend.store(name), workload)),
@@ -145,7 +147,7 @@ pub(super) fn documents(context: &Context<'_>, workload: &Workload, plan: &Plan<
                     "provider": {
                         "aws": {
                             "service": backend.service(),
-                            "region": context.workspace.region.value,
+                            "region": &context.workspace.region.value,
                             "role": placeholder(&pod_role_output(name)),
                         }
                     }
@@ -162,25 +164,25 @@ pub(super) fn documents(context: &Context<'_>, workload: &Workload, plan: &Plan<
                 SecretSource::Ssm { parameter } => parameter,
                 SecretSource::SecretsManager { secret } => secret,
             };
-            remote.insert("key".to_owned(), json!(key));
+            remote.insert("key".to_owned(), value!(key));
             if let Some(property) = entry.property {
-                remote.insert("property".to_owned(), json!(property));
+                remote.insert("property".to_owned(), value!(property));
             }
             let mut item = Map::new();
-            item.insert("secretKey".to_owned(), json!(entry.key));
+            item.insert("secretKey".to_owned(), value!(&entry.key));
             item.insert("remoteRef".to_owned(), Value::Object(remote));
             let backend = Backend::of(entry.source);
             if backend != first {
                 item.insert(
                     "sourceRef".to_owned(),
-                    json!({ "storeRef": { "name": backend.store(name), "kind": "SecretStore" } }),
+                    value!({ "storeRef": { "name": backend.store(name), "kind": "SecretStore" } }),
                 );
             }
             Value::Object(item)
         })
         .collect();
     let secret = Naming::kubernetes_secret(name);
-    documents.push(json!({
+    documents.push(value!({
         "apiVersion": "external-secrets.io/v1",
         "kind": "ExternalSecret",
         "metadata": super::to_value(&context.metadata(&secret, workload)),

@@ -8,7 +8,9 @@
 //! deployer's entry is left out when the deployer is one of the admins, and when the parameter is
 //! empty.
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::emit::literal::value;
 
 use super::Cluster;
 use crate::emit::cloudformation::platform::storage::unique_id;
@@ -34,7 +36,7 @@ pub(super) fn access_entries(
 ) {
     template.parameter(
         DEPLOYER_PARAMETER,
-        json!({
+        value!({
             "Type": "String",
             "Default": "",
             "AllowedPattern": "^$|^arn:aws[a-z-]*:iam::[0-9]{12}:(role|user)/.+$",
@@ -43,19 +45,19 @@ pub(super) fn access_entries(
     );
     template.condition(
         HAS_DEPLOYER,
-        json!({ "Fn::Not": [{ "Fn::Equals": [reference(DEPLOYER_PARAMETER), ""] }] }),
+        value!({ "Fn::Not": [{ "Fn::Equals": [reference(DEPLOYER_PARAMETER), ""] }] }),
     );
     let condition = if admins.is_empty() {
         HAS_DEPLOYER
     } else {
         let listed: Vec<Value> = admins
             .iter()
-            .map(|admin| json!({ "Fn::Equals": [reference(DEPLOYER_PARAMETER), admin.value] }))
+            .map(|admin| value!({ "Fn::Equals": [reference(DEPLOYER_PARAMETER), &admin.value] }))
             .collect();
         template.condition(DEPLOYER_LISTED, any(listed));
         template.condition(
             GRANT_DEPLOYER,
-            json!({ "Fn::And": [
+            value!({ "Fn::And": [
                 { "Condition": HAS_DEPLOYER },
                 { "Fn::Not": [{ "Condition": DEPLOYER_LISTED }] },
             ] }),
@@ -66,7 +68,7 @@ pub(super) fn access_entries(
         "AccessEntryDeployer",
         "AWS::EKS::AccessEntry",
         entry(context, cluster, &reference(DEPLOYER_PARAMETER)),
-        json!({ "Condition": condition }),
+        value!({ "Condition": condition }),
     );
     let mut used = std::collections::BTreeSet::new();
     for admin in admins {
@@ -75,7 +77,7 @@ pub(super) fn access_entries(
         template.resource(
             &id,
             "AWS::EKS::AccessEntry",
-            entry(context, cluster, &json!(admin.value)),
+            entry(context, cluster, &value!(&admin.value)),
         );
     }
 }
@@ -87,7 +89,7 @@ fn any(mut conditions: Vec<Value>) -> Value {
             .chunks(MOST_PER_OR)
             .map(|chunk| match chunk {
                 [one] => one.clone(),
-                many => json!({ "Fn::Or": many }),
+                many => value!({ "Fn::Or": many }),
             })
             .collect();
     }
@@ -97,7 +99,7 @@ fn any(mut conditions: Vec<Value>) -> Value {
 /// The properties of a standard access entry for `principal` with the cluster admin policy on
 /// the whole cluster.
 fn entry(context: &Context<'_>, cluster: &Cluster, principal: &Value) -> Value {
-    json!({
+    value!({
         "ClusterName": cluster.name.clone(),
         "PrincipalArn": principal,
         "Type": "STANDARD",
@@ -115,12 +117,15 @@ mod tests {
 
     #[test]
     fn any_nests_or_by_tens() {
-        assert_eq!(any(vec![json!(1)]), json!(1));
-        assert_eq!(any(vec![json!(1), json!(2)]), json!({ "Fn::Or": [1, 2] }));
-        let eleven = any((0..11).map(|index| json!(index)).collect());
+        assert_eq!(any(vec![value!(1)]), value!(1));
+        assert_eq!(
+            any(vec![value!(1), value!(2)]),
+            value!({ "Fn::Or": [1, 2] })
+        );
+        let eleven = any((0..11).map(|index| value!(index)).collect());
         assert_eq!(
             eleven,
-            json!({ "Fn::Or": [{ "Fn::Or": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }, 10] })
+            value!({ "Fn::Or": [{ "Fn::Or": [0, 1, 2, 3, 4, 5, 6, 7, 8, 9] }, 10] })
         );
     }
 }

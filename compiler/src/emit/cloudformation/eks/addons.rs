@@ -7,7 +7,9 @@
 //! publish for the cluster's version fails the stack). The EBS CSI driver is not installed:
 //! berth's volumes are EFS file systems.
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::emit::literal::value;
 
 use super::{Cluster, pod_identity_trust};
 use crate::emit::cloudformation::platform::{depends_on, workspace_tags};
@@ -51,7 +53,7 @@ pub(super) fn addons(context: &Context<'_>, template: &mut Template, cluster: &C
         Vec::new(),
         workspace_tags(context),
     );
-    let association = json!([{
+    let association = value!([{
         "ServiceAccount": EFS_CSI_CONTROLLER,
         "RoleArn": attribute(EFS_CSI_ROLE, "Arn"),
     }]);
@@ -77,7 +79,7 @@ fn addon(
     pod_identities: Option<Value>,
     after: &[String],
 ) {
-    let mut properties = json!({
+    let mut properties = value!({
         "ClusterName": cluster.name.clone(),
         "AddonName": name,
         "ResolveConflicts": "OVERWRITE",

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+use crate::emit::literal::value;
 
 use super::{Cluster, service_trust};
 use crate::emit::cloudformation::platform::storage::{RETENTION_DAYS, unique_id};
@@ -92,7 +94,7 @@ pub(super) fn new_cluster(
     }
     let logs: Vec<Value> = CONTROL_PLANE_LOGS
         .iter()
-        .map(|kind| json!({ "Type": kind }))
+        .map(|kind| value!({ "Type": kind }))
         .collect();
     // EKS writes to this group when it exists, so it keeps logs for the retention berth sets,
     // encrypted with the workspace key, instead of creating one that keeps them forever.
@@ -100,16 +102,16 @@ pub(super) fn new_cluster(
         template.resource_with(
             CONTROL_PLANE_LOGS_GROUP,
             "AWS::Logs::LogGroup",
-            json!({
+            value!({
                 "LogGroupName": name,
                 "RetentionInDays": RETENTION_DAYS,
                 "KmsKeyId": encryption.key_arn.clone(),
                 "Tags": workspace_tags(context),
             }),
-            json!({ "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete" }),
+            value!({ "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete" }),
         );
     }
-    let mut endpoint = json!({
+    let mut endpoint = value!({
         "SubnetIds": subnets,
         "EndpointPublicAccess": true,
         "EndpointPrivateAccess": true,
@@ -123,7 +125,7 @@ pub(super) fn new_cluster(
     template.resource_with(
         CLUSTER,
         "AWS::EKS::Cluster",
-        json!({
+        value!({
             "Name": naming.prefix(),
             "Version": version,
             "RoleArn": attribute(CLUSTER_ROLE, "Arn"),
@@ -146,7 +148,7 @@ pub(super) fn new_cluster(
             "UpgradePolicy": { "SupportType": "EXTENDED" },
             "Tags": workspace_tags(context),
         }),
-        json!({ "DependsOn": [CONTROL_PLANE_LOGS_GROUP] }),
+        value!({ "DependsOn": [CONTROL_PLANE_LOGS_GROUP] }),
     );
     role_trusting(
         template,
@@ -169,17 +171,17 @@ pub(super) fn new_cluster(
         template.resource_with(
             &id,
             "AWS::EKS::Nodegroup",
-            json!({
+            value!({
                 "ClusterName": reference(CLUSTER),
                 "NodegroupName": naming.nodegroup(group, &context.workspace.network),
                 "NodeRole": attribute(NODE_ROLE, "Arn"),
-                "Subnets": network.workload_subnets,
+                "Subnets": &network.workload_subnets,
                 "ScalingConfig": {
                     "MinSize": group.min,
                     "DesiredSize": group.desired,
                     "MaxSize": group.max,
                 },
-                "InstanceTypes": [group.instance_type],
+                "InstanceTypes": [&group.instance_type],
                 // The cluster's version: when it is raised, CloudFormation updates the control
                 // plane first (the node group refers to it), then rolls the nodes to match.
                 "Version": version,

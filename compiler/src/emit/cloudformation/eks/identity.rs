@@ -4,7 +4,9 @@
 //! platform (and the External Secrets controller's role ARN from the cluster's shared stack,
 //! [`super::shared`]), so the platform stack does not grow with the number of workloads.
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::emit::literal::value;
 
 use super::pod_identity_trust;
 use super::shared::{CLUSTER_TAG, cluster_name, external_secrets_role, reads_secrets};
@@ -39,7 +41,7 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
         && let Some(controller) = external_secrets_role(context)
         && let Some(statements) = trust["Statement"].as_array_mut()
     {
-        statements.push(json!({
+        statements.push(value!({
             "Effect": "Allow",
             "Principal": { "AWS": controller },
             "Action": ["sts:AssumeRole", "sts:TagSession"],
@@ -70,7 +72,7 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
                 "elasticfilesystem:ClientMount",
                 "elasticfilesystem:ClientWrite",
             ],
-            vec![json!({ "Fn::Sub": [
+            vec![value!({ "Fn::Sub": [
                 "arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:file-system/${FileSystem}",
                 { "FileSystem": context.import(outputs::FILE_SYSTEM) },
             ] })],
@@ -89,7 +91,7 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
         ],
         pod_role_tags(context, name),
     );
-    template.set_property(POD_ROLE, "Path", json!(context.naming.pod_role_path()));
+    template.set_property(POD_ROLE, "Path", value!(context.naming.pod_role_path()));
     association(
         context,
         &mut template,
@@ -108,7 +110,7 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
 fn pod_role_tags(context: &Context<'_>, workload: &str) -> Value {
     let mut tags = tags(context.workspace, Some(workload));
     if let Some(list) = tags.as_array_mut() {
-        list.push(json!({ "Key": CLUSTER_TAG, "Value": cluster_name(context) }));
+        list.push(value!({ "Key": CLUSTER_TAG, "Value": cluster_name(context) }));
         list.sort_by(|left, right| left["Key"].as_str().cmp(&right["Key"].as_str()));
     }
     tags
@@ -128,7 +130,7 @@ fn association(
     template.resource(
         id,
         "AWS::EKS::PodIdentityAssociation",
-        json!({
+        value!({
             "ClusterName": cluster,
             "Namespace": namespace,
             "ServiceAccount": service_account,

@@ -11,7 +11,9 @@
 //! stores); the resources and conditions are narrower: one region and account, and the cluster's
 //! tag value rather than any.
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::emit::literal::value;
 
 use super::{Cluster, pod_identity_trust};
 use crate::emit::cloudformation::platform::{Network, workspace_tags};
@@ -45,7 +47,7 @@ pub(super) fn load_balancer_controller(
     template.resource(
         "LoadBalancerControllerPodIdentity",
         "AWS::EKS::PodIdentityAssociation",
-        json!({
+        value!({
             "ClusterName": cluster.name.clone(),
             "Namespace": CONTROLLER_NAMESPACE,
             "ServiceAccount": CONTROLLER_SERVICE_ACCOUNT,
@@ -79,10 +81,10 @@ fn with_condition(mut statement: Value, condition: Value) -> Value {
 /// The policy's statements.
 fn statements(network: &Network, cluster: &Cluster) -> Vec<Value> {
     let tagged_for_cluster =
-        |key: &str| json!({ format!("{key}/{CLUSTER_TAG}"): cluster.name.clone() });
-    let resource_tagged = json!({ "StringEquals": tagged_for_cluster("aws:ResourceTag") });
-    let request_tagged = json!({ "StringEquals": tagged_for_cluster("aws:RequestTag") });
-    let vpc = json!({ "Fn::Sub": [
+        |key: &str| value!({ format!("{key}/{CLUSTER_TAG}"): cluster.name.clone() });
+    let resource_tagged = value!({ "StringEquals": tagged_for_cluster("aws:ResourceTag") });
+    let request_tagged = value!({ "StringEquals": tagged_for_cluster("aws:RequestTag") });
+    let vpc = value!({ "Fn::Sub": [
         "arn:${AWS::Partition}:ec2:${AWS::Region}:${AWS::AccountId}:vpc/${Vpc}",
         { "Vpc": network.vpc.clone() },
     ] });
@@ -105,7 +107,7 @@ fn statements(network: &Network, cluster: &Cluster) -> Vec<Value> {
                     "arn:${AWS::Partition}:iam::${AWS::AccountId}:role/aws-service-role/elasticloadbalancing.amazonaws.com/AWSServiceRoleForElasticLoadBalancing",
                 )],
             ),
-            json!({ "StringEquals": { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } }),
+            value!({ "StringEquals": { "iam:AWSServiceName": "elasticloadbalancing.amazonaws.com" } }),
         ),
         // Discovery: subnets, security groups, certificates, and the load balancers' state.
         // None of these reads has resource-level permissions.
@@ -147,7 +149,7 @@ fn statements(network: &Network, cluster: &Cluster) -> Vec<Value> {
                 "waf-regional:GetWebACL",
                 "waf-regional:GetWebACLForResource",
             ],
-            vec![json!("*")],
+            vec![value!("*")],
         ),
         // Its load balancers' security groups, created in the cluster's VPC and tagged for the
         // cluster as they are created.
@@ -158,7 +160,7 @@ fn statements(network: &Network, cluster: &Cluster) -> Vec<Value> {
         ),
         with_condition(
             allow(&["ec2:CreateTags"], vec![security_groups.clone()]),
-            json!({ "StringEquals": {
+            value!({ "StringEquals": {
                 "ec2:CreateAction": "CreateSecurityGroup",
                 format!("aws:RequestTag/{CLUSTER_TAG}"): cluster.name.clone(),
             } }),
@@ -183,7 +185,7 @@ fn statements(network: &Network, cluster: &Cluster) -> Vec<Value> {
                 ],
                 vec![security_groups],
             ),
-            json!({ "ArnEquals": { "ec2:Vpc": vpc } }),
+            value!({ "ArnEquals": { "ec2:Vpc": vpc } }),
         ),
         // Load balancers and target groups, tagged for the cluster as they are created.
         with_condition(
@@ -198,7 +200,7 @@ fn statements(network: &Network, cluster: &Cluster) -> Vec<Value> {
         ),
         with_condition(
             allow(&["elasticloadbalancing:AddTags"], owned.clone()),
-            json!({ "StringEquals": {
+            value!({ "StringEquals": {
                 "elasticloadbalancing:CreateAction": ["CreateLoadBalancer", "CreateTargetGroup"],
                 format!("aws:RequestTag/{CLUSTER_TAG}"): cluster.name.clone(),
             } }),

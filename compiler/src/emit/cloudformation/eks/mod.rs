@@ -31,7 +31,9 @@ mod shared;
 #[cfg(test)]
 mod tests;
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::emit::literal::value;
 
 use super::platform::network::{self, SubnetRoles};
 use super::platform::storage::{self, Mounts};
@@ -137,7 +139,7 @@ impl Cluster {
         }
         template.parameter(
             CLUSTER_SECURITY_GROUP_PARAMETER,
-            json!({
+            value!({
                 "Type": "AWS::EC2::SecurityGroup::Id",
                 "Description": "The security group EKS created for the existing cluster; the berth runtime fills it from eks:DescribeCluster (resourcesVpcConfig.clusterSecurityGroupId).",
             }),
@@ -170,8 +172,8 @@ fn volumes(
         "FileSystemIngressCluster",
         "AWS::EC2::SecurityGroupIngress",
         &group,
-        json!({ "SourceSecurityGroupId": cluster_group }),
-        json!({
+        value!({ "SourceSecurityGroupId": cluster_group }),
+        value!({
             "IpProtocol": "tcp",
             "FromPort": NFS,
             "ToPort": NFS,
@@ -192,7 +194,7 @@ fn volumes(
 
 /// A trust policy letting `service` assume a role with `actions`, under `condition` when given.
 fn service_trust(service: &str, actions: &[&str], condition: Option<Value>) -> Value {
-    let mut statement = json!({
+    let mut statement = value!({
         "Effect": "Allow",
         "Principal": { "Service": service },
         "Action": actions,
@@ -210,7 +212,7 @@ fn pod_identity_trust(namespace: &str, service_account: &str) -> Value {
     service_trust(
         "pods.eks.amazonaws.com",
         &["sts:AssumeRole", "sts:TagSession"],
-        Some(json!({
+        Some(value!({
             "StringEquals": {
                 "aws:RequestTag/kubernetes-namespace": namespace,
                 "aws:RequestTag/kubernetes-service-account": service_account,

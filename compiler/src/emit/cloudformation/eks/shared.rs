@@ -10,7 +10,9 @@
 //! pod roles of workloads that read secrets trust the controller's role, so only those can
 //! actually be assumed, and its policy keeps one size however many workspaces share the cluster.
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::emit::literal::value;
 
 use super::pod_identity_trust;
 use crate::emit::cloudformation::workload::iam::role_trusting;
@@ -53,7 +55,7 @@ pub fn shared_stack_name(context: &Context<'_>) -> Option<String> {
 /// the workspace, or the shared stack's export. `None` when no workload reads secrets.
 pub(super) fn external_secrets_role(context: &Context<'_>) -> Option<Value> {
     if let Some(role) = &context.workspace.eks.external_secrets_role {
-        return Some(json!(role.value));
+        return Some(value!(&role.value));
     }
     shared_stack_name(context)
         .map(|stack| import(&format!("{stack}-{}", outputs::EXTERNAL_SECRETS_ROLE)))
@@ -61,7 +63,7 @@ pub(super) fn external_secrets_role(context: &Context<'_>) -> Option<Value> {
 
 /// The `[{Key, Value}]` tags of the shared stack's resources: the cluster's name only.
 fn cluster_tags(cluster: &str) -> Value {
-    json!([{ "Key": CLUSTER_TAG, "Value": cluster }])
+    value!([{ "Key": CLUSTER_TAG, "Value": cluster }])
 }
 
 /// The shared stack of the cluster, when this build has one ([`shared_stack_name`]).
@@ -71,11 +73,11 @@ pub fn shared_cluster_stack(context: &Context<'_>) -> Option<Template> {
     let mut template = Template::new(format!(
         "berth: what every workspace on the EKS cluster {cluster} shares"
     ));
-    let assume_pod_roles = json!({
+    let assume_pod_roles = value!({
         "Effect": "Allow",
         "Action": ["sts:AssumeRole", "sts:TagSession"],
         "Resource": sub("arn:${AWS::Partition}:iam::${AWS::AccountId}:role/berth/*"),
-        "Condition": { "StringEquals": { format!("aws:ResourceTag/{CLUSTER_TAG}"): cluster } },
+        "Condition": { "StringEquals": { format!("aws:ResourceTag/{CLUSTER_TAG}"): &cluster } },
     });
     role_trusting(
         &mut template,
@@ -89,8 +91,8 @@ pub fn shared_cluster_stack(context: &Context<'_>) -> Option<Template> {
     template.resource(
         "ExternalSecretsPodIdentity",
         "AWS::EKS::PodIdentityAssociation",
-        json!({
-            "ClusterName": cluster,
+        value!({
+            "ClusterName": &cluster,
             "Namespace": EXTERNAL_SECRETS,
             "ServiceAccount": EXTERNAL_SECRETS,
             "RoleArn": attribute(EXTERNAL_SECRETS_ROLE, "Arn"),

@@ -2,7 +2,9 @@
 //! Graviton instance types) in an Auto Scaling group, scaled by an ECS capacity provider that is
 //! the cluster's default.
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::emit::literal::value;
 
 use super::{Cluster, Network, SecurityGroups, depends_on, export, named_tags, workspace_tags};
 use crate::emit::cloudformation::{Context, Template, attribute, exports, reference};
@@ -34,7 +36,7 @@ pub(super) fn capacity(
     template.resource(
         ROLE,
         "AWS::IAM::Role",
-        json!({
+        value!({
             "RoleName": context.naming.platform_role("instance"),
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
@@ -53,7 +55,7 @@ pub(super) fn capacity(
     template.resource(
         PROFILE,
         "AWS::IAM::InstanceProfile",
-        json!({ "Roles": [reference(ROLE)] }),
+        value!({ "Roles": [reference(ROLE)] }),
     );
     let instance_tags = named_tags(context, &context.naming.prefix());
     // Tasks must not borrow the instance role: one metadata hop keeps bridge-mode containers
@@ -62,12 +64,12 @@ pub(super) fn capacity(
         "#!/bin/bash\necho ECS_CLUSTER=${{{}}} >> /etc/ecs/ecs.config\necho ECS_AWSVPC_BLOCK_IMDS=true >> /etc/ecs/ecs.config\n",
         cluster.id
     );
-    let mut data = json!({
+    let mut data = value!({
         "ImageId": match context.architecture {
             Architecture::X86_64 => IMAGE,
             Architecture::Arm64 => ARM_IMAGE,
         },
-        "InstanceType": capacity.instance_type.value,
+        "InstanceType": &capacity.instance_type.value,
         "IamInstanceProfile": { "Arn": attribute(PROFILE, "Arn") },
         "MetadataOptions": {
             "HttpEndpoint": "enabled",
@@ -80,19 +82,19 @@ pub(super) fn capacity(
         }],
         "UserData": { "Fn::Base64": { "Fn::Sub": user_data } },
         "TagSpecifications": [
-            { "ResourceType": "instance", "Tags": instance_tags },
+            { "ResourceType": "instance", "Tags": &instance_tags },
             { "ResourceType": "volume", "Tags": instance_tags },
         ],
     });
     let interface = if context.assign_public_ip {
         // Without NAT the instances need a public address to reach ECS and the registries.
-        json!({ "NetworkInterfaces": [{
+        value!({ "NetworkInterfaces": [{
             "DeviceIndex": 0,
             "AssociatePublicIpAddress": true,
             "Groups": [groups.workload.clone()],
         }] })
     } else {
-        json!({ "SecurityGroupIds": [groups.workload.clone()] })
+        value!({ "SecurityGroupIds": [groups.workload.clone()] })
     };
     if let (Some(target), Value::Object(extra)) = (data.as_object_mut(), interface) {
         target.extend(extra);
@@ -100,7 +102,7 @@ pub(super) fn capacity(
     template.resource(
         LAUNCH_TEMPLATE,
         "AWS::EC2::LaunchTemplate",
-        json!({
+        value!({
             "LaunchTemplateData": data,
             "TagSpecifications": [{ "ResourceType": "launch-template", "Tags": workspace_tags(context) }],
         }),
@@ -110,7 +112,7 @@ pub(super) fn capacity(
             .into_iter()
             .map(|mut tag| {
                 if let Some(tag) = tag.as_object_mut() {
-                    tag.insert("PropagateAtLaunch".into(), json!(false));
+                    tag.insert("PropagateAtLaunch".into(), value!(false));
                 }
                 tag
             })
@@ -120,10 +122,10 @@ pub(super) fn capacity(
     template.resource_with(
         GROUP,
         "AWS::AutoScaling::AutoScalingGroup",
-        json!({
+        value!({
             "MinSize": capacity.min.to_string(),
             "MaxSize": capacity.max.to_string(),
-            "VPCZoneIdentifier": network.workload_subnets,
+            "VPCZoneIdentifier": &network.workload_subnets,
             "LaunchTemplate": {
                 "LaunchTemplateId": reference(LAUNCH_TEMPLATE),
                 "Version": attribute(LAUNCH_TEMPLATE, "LatestVersionNumber"),
@@ -137,7 +139,7 @@ pub(super) fn capacity(
     template.resource(
         PROVIDER,
         "AWS::ECS::CapacityProvider",
-        json!({
+        value!({
             "AutoScalingGroupProvider": {
                 "AutoScalingGroupArn": reference(GROUP),
                 "ManagedScaling": { "Status": "ENABLED", "TargetCapacity": 100 },
@@ -150,7 +152,7 @@ pub(super) fn capacity(
     template.resource(
         "ClusterCapacityProviderAssociations",
         "AWS::ECS::ClusterCapacityProviderAssociations",
-        json!({
+        value!({
             "Cluster": reference(&cluster.id),
             "CapacityProviders": [reference(PROVIDER)],
             "DefaultCapacityProviderStrategy": [

@@ -2,7 +2,7 @@
 //! each other in (through ECS Service Connect, the cluster's default namespace), and the shared
 //! internet-facing load balancer with its listeners.
 
-use serde_json::json;
+use crate::emit::literal::value;
 
 use super::{Cluster, Network, SecurityGroups, depends_on, export, workspace_tags};
 use crate::emit::cloudformation::{Context, Template, attribute, exports, outputs, reference};
@@ -25,7 +25,7 @@ pub(super) fn cluster(
     template.resource(
         CLUSTER,
         "AWS::ECS::Cluster",
-        json!({
+        value!({
             "ClusterName": context.naming.prefix(),
             "ClusterSettings": [{ "Name": "containerInsights", "Value": "enabled" }],
             "ServiceConnectDefaults": { "Namespace": attribute(NAMESPACE, "Arn") },
@@ -35,7 +35,7 @@ pub(super) fn cluster(
     template.resource(
         NAMESPACE,
         "AWS::ServiceDiscovery::PrivateDnsNamespace",
-        json!({
+        value!({
             "Name": context.naming.discovery_namespace(),
             "Description": format!("Services of {}", context.naming.prefix()),
             "Vpc": network.vpc.clone(),
@@ -78,12 +78,12 @@ pub(super) fn load_balancer(
     template.resource_with(
         LOAD_BALANCER,
         "AWS::ElasticLoadBalancingV2::LoadBalancer",
-        json!({
+        value!({
             "Name": context.naming.load_balancer(),
             "Type": "application",
             "Scheme": "internet-facing",
             "IpAddressType": "ipv4",
-            "Subnets": network.public_subnets,
+            "Subnets": &network.public_subnets,
             "SecurityGroups": groups.load_balancer.iter().collect::<Vec<_>>(),
             "LoadBalancerAttributes": [
                 { "Key": "deletion_protection.enabled", "Value": "false" },
@@ -100,7 +100,7 @@ pub(super) fn load_balancer(
         attribute(LOAD_BALANCER, "DNSName"),
         None,
     );
-    let not_found = json!([{
+    let not_found = value!([{
         "Type": "fixed-response",
         "FixedResponseConfig": {
             "StatusCode": "404",
@@ -110,7 +110,7 @@ pub(super) fn load_balancer(
     }]);
     // Port 80 answers 404 itself without a domain, and redirects to HTTPS with one.
     let http_actions = if context.workspace.domain.is_some() {
-        json!([{
+        value!([{
             "Type": "redirect",
             "RedirectConfig": { "Protocol": "HTTPS", "Port": "443", "StatusCode": "HTTP_301" },
         }])
@@ -120,7 +120,7 @@ pub(super) fn load_balancer(
     template.resource(
         HTTP_LISTENER,
         "AWS::ElasticLoadBalancingV2::Listener",
-        json!({
+        value!({
             "LoadBalancerArn": reference(LOAD_BALANCER),
             "Port": 80,
             "Protocol": "HTTP",
@@ -140,12 +140,12 @@ pub(super) fn load_balancer(
     template.resource(
         HTTPS_LISTENER,
         "AWS::ElasticLoadBalancingV2::Listener",
-        json!({
+        value!({
             "LoadBalancerArn": reference(LOAD_BALANCER),
             "Port": 443,
             "Protocol": "HTTPS",
             "SslPolicy": SSL_POLICY,
-            "Certificates": [{ "CertificateArn": domain.certificate.value }],
+            "Certificates": [{ "CertificateArn": &domain.certificate.value }],
             "DefaultActions": not_found,
             "Tags": workspace_tags(context),
         }),

@@ -7,7 +7,9 @@
 //! Every rule is its own resource, so the two groups can refer to each other without a cycle
 //! and an update never rewrites a group's rule set.
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::emit::literal::value;
 
 use super::{Network, SecurityGroups, named_tags};
 use crate::emit::cloudformation::{Context, Template, attribute};
@@ -32,13 +34,13 @@ pub(super) fn security_groups(
         &format!("berth tasks of {prefix}"),
         &format!("{prefix}-workloads"),
     );
-    let all_tcp = |description: &str| json!({ "IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "Description": description });
+    let all_tcp = |description: &str| value!({ "IpProtocol": "tcp", "FromPort": 0, "ToPort": 65535, "Description": description });
     rule(
         template,
         "WorkloadIngressWorkloads",
         "AWS::EC2::SecurityGroupIngress",
         &workload,
-        json!({ "SourceSecurityGroupId": workload.clone() }),
+        value!({ "SourceSecurityGroupId": workload.clone() }),
         all_tcp("Workloads reach each other and the file system"),
     );
     rule(
@@ -46,7 +48,7 @@ pub(super) fn security_groups(
         "WorkloadEgressWorkloads",
         "AWS::EC2::SecurityGroupEgress",
         &workload,
-        json!({ "DestinationSecurityGroupId": workload.clone() }),
+        value!({ "DestinationSecurityGroupId": workload.clone() }),
         all_tcp("Workloads reach each other and the file system"),
     );
     egress(template, &workspace.egress, &workload);
@@ -74,8 +76,8 @@ pub(super) fn security_groups(
             id,
             "AWS::EC2::SecurityGroupIngress",
             &load_balancer,
-            json!({ "CidrIp": "0.0.0.0/0" }),
-            json!({ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "Description": description }),
+            value!({ "CidrIp": "0.0.0.0/0" }),
+            value!({ "IpProtocol": "tcp", "FromPort": port, "ToPort": port, "Description": description }),
         );
     }
     rule(
@@ -83,7 +85,7 @@ pub(super) fn security_groups(
         "LoadBalancerEgressWorkloads",
         "AWS::EC2::SecurityGroupEgress",
         &load_balancer,
-        json!({ "DestinationSecurityGroupId": workload.clone() }),
+        value!({ "DestinationSecurityGroupId": workload.clone() }),
         all_tcp("The load balancer reaches the workloads"),
     );
     rule(
@@ -91,7 +93,7 @@ pub(super) fn security_groups(
         "WorkloadIngressLoadBalancer",
         "AWS::EC2::SecurityGroupIngress",
         &workload,
-        json!({ "SourceSecurityGroupId": load_balancer.clone() }),
+        value!({ "SourceSecurityGroupId": load_balancer.clone() }),
         all_tcp("The load balancer reaches the workloads"),
     );
     SecurityGroups {
@@ -109,8 +111,8 @@ fn egress(template: &mut Template, destinations: &[Egress], workload: &Value) {
             "WorkloadEgressAll",
             "AWS::EC2::SecurityGroupEgress",
             workload,
-            json!({ "CidrIp": "0.0.0.0/0" }),
-            json!({
+            value!({ "CidrIp": "0.0.0.0/0" }),
+            value!({
                 "IpProtocol": "-1",
                 "Description": "All outbound traffic; network { egress ... } restricts it",
             }),
@@ -122,8 +124,8 @@ fn egress(template: &mut Template, destinations: &[Egress], workload: &Value) {
         "WorkloadEgressHttps",
         "AWS::EC2::SecurityGroupEgress",
         workload,
-        json!({ "CidrIp": "0.0.0.0/0" }),
-        json!({
+        value!({ "CidrIp": "0.0.0.0/0" }),
+        value!({
             "IpProtocol": "tcp",
             "FromPort": 443,
             "ToPort": 443,
@@ -133,12 +135,12 @@ fn egress(template: &mut Template, destinations: &[Egress], workload: &Value) {
     for (number, destination) in (1u32..).zip(destinations) {
         let protocol = destination.protocol.name();
         let ports = match (destination.protocol, &destination.ports) {
-            (EgressProtocol::All, _) => json!({ "IpProtocol": "-1" }),
+            (EgressProtocol::All, _) => value!({ "IpProtocol": "-1" }),
             (_, Some(range)) => {
                 let (first, last) = range.value;
-                json!({ "IpProtocol": protocol, "FromPort": first, "ToPort": last })
+                value!({ "IpProtocol": protocol, "FromPort": first, "ToPort": last })
             }
-            (_, None) => json!({ "IpProtocol": protocol, "FromPort": 0, "ToPort": 65535 }),
+            (_, None) => value!({ "IpProtocol": protocol, "FromPort": 0, "ToPort": 65535 }),
         };
         let described = match &destination.ports {
             Some(range) if range.value.0 == range.value.1 => {
@@ -151,7 +153,7 @@ fn egress(template: &mut Template, destinations: &[Egress], workload: &Value) {
         if let Some(object) = ports.as_object_mut() {
             object.insert(
                 "Description".into(),
-                json!(format!(
+                value!(format!(
                     "egress {} {protocol}{described}",
                     destination.cidr.value
                 )),
@@ -162,7 +164,7 @@ fn egress(template: &mut Template, destinations: &[Egress], workload: &Value) {
             &format!("WorkloadEgress{number}"),
             "AWS::EC2::SecurityGroupEgress",
             workload,
-            json!({ "CidrIp": destination.cidr.value }),
+            value!({ "CidrIp": &destination.cidr.value }),
             ports,
         );
     }
@@ -182,7 +184,7 @@ pub(crate) fn group(
     template.resource(
         id,
         "AWS::EC2::SecurityGroup",
-        json!({
+        value!({
             "GroupDescription": description,
             "VpcId": network.vpc.clone(),
             "SecurityGroupEgress": [{
@@ -207,7 +209,7 @@ pub(crate) fn rule(
     peer: Value,
     ports: Value,
 ) {
-    let mut properties = json!({ "GroupId": group.clone() });
+    let mut properties = value!({ "GroupId": group.clone() });
     for part in [peer, ports] {
         if let (Some(target), Value::Object(extra)) = (properties.as_object_mut(), part) {
             target.extend(extra);

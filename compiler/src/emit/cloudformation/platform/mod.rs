@@ -16,7 +16,9 @@ pub(super) mod firewall;
 pub(super) mod network;
 pub(super) mod storage;
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::emit::literal::value;
 
 use super::{Context, Template, exports, logical_id, parameters, reference, tags};
 use crate::model::Target;
@@ -60,7 +62,7 @@ pub fn platform_stack(context: &Context<'_>) -> Template {
         &mut template,
         parameters::WORKLOAD_SUBNETS,
         "StringList",
-        &json!({ "Fn::Join": [",", network.workload_subnets] }),
+        &value!({ "Fn::Join": [",", network.workload_subnets] }),
     );
     export(
         context,
@@ -126,7 +128,7 @@ fn publish(context: &Context<'_>, template: &mut Template, key: &str, kind: &str
     template.resource(
         &logical_id(&[key, "Parameter"]),
         "AWS::SSM::Parameter",
-        json!({
+        value!({
             "Name": context.parameter_name(key),
             "Type": kind,
             "Value": value,
@@ -146,7 +148,7 @@ pub(crate) fn named_tags(context: &Context<'_>, name: &str) -> Value {
         _ => Vec::new(),
     };
     if !tags.iter().any(|tag| tag["Key"] == "Name") {
-        tags.push(json!({ "Key": "Name", "Value": name }));
+        tags.push(value!({ "Key": "Name", "Value": name }));
         tags.sort_by(|left, right| left["Key"].as_str().cmp(&right["Key"].as_str()));
     }
     Value::Array(tags)
@@ -156,9 +158,9 @@ pub(crate) fn named_tags(context: &Context<'_>, name: &str) -> Value {
 pub(crate) fn depends_on<'a>(ids: impl Iterator<Item = &'a String>) -> Value {
     let ids: Vec<&String> = ids.collect();
     if ids.is_empty() {
-        json!({})
+        value!({})
     } else {
-        json!({ "DependsOn": ids })
+        value!({ "DependsOn": ids })
     }
 }
 
@@ -224,7 +226,7 @@ mod tests {
         let joined = &parameter(&template, parameters::WORKLOAD_SUBNETS)["Fn::Join"][1];
         assert_eq!(
             joined,
-            &json!([{ "Ref": "PublicSubnet1" }, { "Ref": "PublicSubnet2" }, { "Ref": "PublicSubnet3" }])
+            &value!([{ "Ref": "PublicSubnet1" }, { "Ref": "PublicSubnet2" }, { "Ref": "PublicSubnet3" }])
         );
     }
 
@@ -236,7 +238,7 @@ mod tests {
         let joined = &parameter(&template, parameters::WORKLOAD_SUBNETS)["Fn::Join"][1];
         assert_eq!(
             joined,
-            &json!([{ "Ref": "PrivateSubnet1" }, { "Ref": "PrivateSubnet2" }])
+            &value!([{ "Ref": "PrivateSubnet1" }, { "Ref": "PrivateSubnet2" }])
         );
         assert_eq!(
             resources_of(&template, "AWS::EFS::MountTarget").len(),
@@ -270,7 +272,7 @@ mod tests {
         assert_eq!(exported, keys);
         assert_eq!(
             outputs[super::super::outputs::LOAD_BALANCER_DNS_NAME]["Value"],
-            json!({ "Fn::GetAtt": ["LoadBalancer", "DNSName"] }),
+            value!({ "Fn::GetAtt": ["LoadBalancer", "DNSName"] }),
             "the deploy step reads the load balancer's DNS name, unexported"
         );
         for key in &keys {
@@ -281,7 +283,7 @@ mod tests {
         }
         assert_eq!(
             parameter(&template, parameters::LISTENER_ARN),
-            &json!({ "Ref": "HttpsListener" }),
+            &value!({ "Ref": "HttpsListener" }),
             "with a domain, public ports attach to the HTTPS listener"
         );
         assert_eq!(
@@ -304,7 +306,7 @@ mod tests {
         assert!(fargate["Outputs"][exports::CAPACITY_PROVIDER].is_null());
         assert_eq!(
             parameter(&fargate, parameters::LISTENER_ARN),
-            &json!({ "Ref": "HttpListener" })
+            &value!({ "Ref": "HttpListener" })
         );
         let ecs = platform(PUBLIC, Some(Target::Ecs));
         assert_eq!(resources_of(&ecs, "AWS::ECS::CapacityProvider").len(), 1);
@@ -340,11 +342,11 @@ mod tests {
         );
         assert_eq!(
             parameter(&template, parameters::WORKLOAD_SUBNETS)["Fn::Join"][1],
-            json!(["subnet-0bbb5555ccc66666a", "subnet-0eee7777fff88888b"])
+            value!(["subnet-0bbb5555ccc66666a", "subnet-0eee7777fff88888b"])
         );
         assert_eq!(
             template["Resources"]["LoadBalancer"]["Properties"]["Subnets"],
-            json!(["subnet-0aaa1111bbb22222c", "subnet-0ddd3333eee44444f"])
+            value!(["subnet-0aaa1111bbb22222c", "subnet-0ddd3333eee44444f"])
         );
     }
 
@@ -436,19 +438,19 @@ mod tests {
     fn flow_logs_have_a_log_group_of_their_own() {
         let template = platform(PUBLIC, None);
         let flow_log = &template["Resources"]["FlowLog"]["Properties"];
-        assert_eq!(flow_log["LogGroupName"], json!({ "Ref": "FlowLogGroup" }));
+        assert_eq!(flow_log["LogGroupName"], value!({ "Ref": "FlowLogGroup" }));
         let group = &template["Resources"]["FlowLogGroup"]["Properties"];
         assert_eq!(group["LogGroupName"], "/berth/shop/default/vpc-flow-logs");
         assert_ne!(
             group["LogGroupName"],
             template["Resources"]["LogGroup"]["Properties"]["LogGroupName"]
         );
-        assert_eq!(group["KmsKeyId"], json!({ "Fn::GetAtt": ["Key", "Arn"] }));
+        assert_eq!(group["KmsKeyId"], value!({ "Fn::GetAtt": ["Key", "Arn"] }));
         assert!(group["RetentionInDays"].is_u64());
         let role = &template["Resources"]["FlowLogRole"]["Properties"];
         assert_eq!(
             role["Policies"][0]["PolicyDocument"]["Statement"][0]["Resource"],
-            json!({ "Fn::GetAtt": ["FlowLogGroup", "Arn"] }),
+            value!({ "Fn::GetAtt": ["FlowLogGroup", "Arn"] }),
             "the role writes to the flow log group only"
         );
         let encrypted = &template["Resources"]["Key"]["Properties"]["KeyPolicy"]["Statement"][1]["Condition"]
@@ -498,7 +500,7 @@ mod tests {
         let role = &template["Resources"]["InstanceRole"]["Properties"];
         assert_eq!(
             role["ManagedPolicyArns"],
-            json!([{ "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role" }])
+            value!([{ "Fn::Sub": "arn:${AWS::Partition}:iam::aws:policy/service-role/AmazonEC2ContainerServiceforEC2Role" }])
         );
         assert!(role.get("Policies").is_none(), "{role}");
         let tags = template["Resources"]["AutoScalingGroup"]["Properties"]["Tags"]
@@ -514,7 +516,7 @@ mod tests {
             "{expected:?}"
         );
         for tag in &mut expected {
-            tag["PropagateAtLaunch"] = json!(false);
+            tag["PropagateAtLaunch"] = value!(false);
         }
         assert_eq!(tags, expected);
     }

@@ -4,7 +4,9 @@
 //! On `eks` the new subnets also carry the role tags the AWS Load Balancer Controller discovers
 //! them by; the subnets of an existing VPC are not berth's to tag.
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::emit::literal::value;
 
 use super::{Encryption, Network, named_tags, storage, workspace_tags};
 use crate::emit::cloudformation::{Context, Template, attribute, logical_id, reference, sub};
@@ -98,7 +100,7 @@ fn new_network(
     template.resource(
         VPC,
         "AWS::EC2::VPC",
-        json!({
+        value!({
             "CidrBlock": cidr,
             "EnableDnsSupport": true,
             "EnableDnsHostnames": true,
@@ -108,17 +110,17 @@ fn new_network(
     template.resource(
         INTERNET_GATEWAY,
         "AWS::EC2::InternetGateway",
-        json!({ "Tags": named_tags(context, &prefix) }),
+        value!({ "Tags": named_tags(context, &prefix) }),
     );
     template.resource(
         ATTACHMENT,
         "AWS::EC2::VPCGatewayAttachment",
-        json!({ "VpcId": reference(VPC), "InternetGatewayId": reference(INTERNET_GATEWAY) }),
+        value!({ "VpcId": reference(VPC), "InternetGatewayId": reference(INTERNET_GATEWAY) }),
     );
     template.resource(
         PUBLIC_ROUTE_TABLE,
         "AWS::EC2::RouteTable",
-        json!({
+        value!({
             "VpcId": reference(VPC),
             "Tags": named_tags(context, &format!("{prefix}-public")),
         }),
@@ -126,30 +128,30 @@ fn new_network(
     template.resource_with(
         PUBLIC_ROUTE,
         "AWS::EC2::Route",
-        json!({
+        value!({
             "RouteTableId": reference(PUBLIC_ROUTE_TABLE),
             "DestinationCidrBlock": "0.0.0.0/0",
             "GatewayId": reference(INTERNET_GATEWAY),
         }),
-        json!({ "DependsOn": ATTACHMENT }),
+        value!({ "DependsOn": ATTACHMENT }),
     );
     let (blocks, host_bits) = layout(prefix_length(cidr));
     let private_block = blocks / 2;
     let block =
-        |index: u32| json!({ "Fn::Select": [index, { "Fn::Cidr": [cidr, blocks, host_bits] }] });
+        |index: u32| value!({ "Fn::Select": [index, { "Fn::Cidr": [cidr, blocks, host_bits] }] });
     let mut public_subnets = Vec::new();
     let mut private_subnets = Vec::new();
     let mut private_routes = Vec::new();
     for zone in 0..u32::from(zones) {
         let number = (zone + 1).to_string();
-        let availability_zone = json!({ "Fn::Select": [zone, { "Fn::GetAZs": "" }] });
+        let availability_zone = value!({ "Fn::Select": [zone, { "Fn::GetAZs": "" }] });
         let public = logical_id(&["PublicSubnet", &number]);
         template.resource(
             &public,
             "AWS::EC2::Subnet",
-            json!({
+            value!({
                 "VpcId": reference(VPC),
-                "AvailabilityZone": availability_zone,
+                "AvailabilityZone": &availability_zone,
                 "CidrBlock": block(zone),
                 "MapPublicIpOnLaunch": true,
                 "Tags": subnet_tags(context, &format!("{prefix}-public-{number}"), roles.tag(true)),
@@ -158,7 +160,7 @@ fn new_network(
         template.resource(
             &logical_id(&["PublicSubnet", &number, "RouteTableAssociation"]),
             "AWS::EC2::SubnetRouteTableAssociation",
-            json!({ "SubnetId": reference(&public), "RouteTableId": reference(PUBLIC_ROUTE_TABLE) }),
+            value!({ "SubnetId": reference(&public), "RouteTableId": reference(PUBLIC_ROUTE_TABLE) }),
         );
         public_subnets.push(reference(&public));
         if !nat {
@@ -168,14 +170,14 @@ fn new_network(
         template.resource_with(
             &address,
             "AWS::EC2::EIP",
-            json!({ "Domain": "vpc", "Tags": named_tags(context, &format!("{prefix}-nat-{number}")) }),
-            json!({ "DependsOn": ATTACHMENT }),
+            value!({ "Domain": "vpc", "Tags": named_tags(context, &format!("{prefix}-nat-{number}")) }),
+            value!({ "DependsOn": ATTACHMENT }),
         );
         let gateway = logical_id(&["NatGateway", &number]);
         template.resource(
             &gateway,
             "AWS::EC2::NatGateway",
-            json!({
+            value!({
                 "AllocationId": attribute(&address, "AllocationId"),
                 "SubnetId": reference(&public),
                 "Tags": named_tags(context, &format!("{prefix}-nat-{number}")),
@@ -185,7 +187,7 @@ fn new_network(
         template.resource(
             &private,
             "AWS::EC2::Subnet",
-            json!({
+            value!({
                 "VpcId": reference(VPC),
                 "AvailabilityZone": availability_zone,
                 "CidrBlock": block(private_block + zone),
@@ -197,7 +199,7 @@ fn new_network(
         template.resource(
             &table,
             "AWS::EC2::RouteTable",
-            json!({
+            value!({
                 "VpcId": reference(VPC),
                 "Tags": named_tags(context, &format!("{prefix}-private-{number}")),
             }),
@@ -206,7 +208,7 @@ fn new_network(
         template.resource(
             &route,
             "AWS::EC2::Route",
-            json!({
+            value!({
                 "RouteTableId": reference(&table),
                 "DestinationCidrBlock": "0.0.0.0/0",
                 "NatGatewayId": reference(&gateway),
@@ -215,7 +217,7 @@ fn new_network(
         template.resource(
             &logical_id(&["PrivateSubnet", &number, "RouteTableAssociation"]),
             "AWS::EC2::SubnetRouteTableAssociation",
-            json!({ "SubnetId": reference(&private), "RouteTableId": reference(&table) }),
+            value!({ "SubnetId": reference(&private), "RouteTableId": reference(&table) }),
         );
         private_subnets.push(reference(&private));
         private_routes.push(route);
@@ -240,7 +242,7 @@ fn subnet_tags(context: &Context<'_>, name: &str, role: Option<&str>) -> Value {
     let mut tags = named_tags(context, name);
     if let (Some(role), Value::Array(list)) = (role, &mut tags) {
         list.retain(|tag| tag["Key"] != role);
-        list.push(json!({ "Key": role, "Value": "1" }));
+        list.push(value!({ "Key": role, "Value": "1" }));
         list.sort_by(|left, right| left["Key"].as_str().cmp(&right["Key"].as_str()));
     }
     tags
@@ -256,18 +258,18 @@ fn flow_logs(context: &Context<'_>, template: &mut Template, encryption: &Encryp
     template.resource_with(
         group,
         "AWS::Logs::LogGroup",
-        json!({
+        value!({
             "LogGroupName": context.naming.flow_log_group(),
             "RetentionInDays": storage::RETENTION_DAYS,
             "KmsKeyId": encryption.key_arn.clone(),
             "Tags": workspace_tags(context),
         }),
-        json!({ "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete" }),
+        value!({ "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete" }),
     );
     template.resource(
         role,
         "AWS::IAM::Role",
-        json!({
+        value!({
             "AssumeRolePolicyDocument": {
                 "Version": "2012-10-17",
                 "Statement": [{
@@ -310,7 +312,7 @@ fn flow_logs(context: &Context<'_>, template: &mut Template, encryption: &Encryp
     template.resource(
         "FlowLog",
         "AWS::EC2::FlowLog",
-        json!({
+        value!({
             "ResourceId": reference(VPC),
             "ResourceType": "VPC",
             "TrafficType": "ALL",

@@ -3,7 +3,9 @@
 
 use std::collections::BTreeSet;
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::emit::literal::value;
 
 use super::{Encryption, Network, SecurityGroups, export, named_tags, workspace_tags};
 use crate::emit::cloudformation::{
@@ -35,9 +37,9 @@ pub(crate) fn access_point(
     template.resource(
         id,
         "AWS::EFS::AccessPoint",
-        json!({
+        value!({
             "FileSystemId": context.import(exports::FILE_SYSTEM_ID),
-            "PosixUser": { "Uid": uid, "Gid": gid },
+            "PosixUser": { "Uid": &uid, "Gid": &gid },
             "RootDirectory": {
                 "Path": format!("/{volume}"),
                 "CreationInfo": {
@@ -81,7 +83,7 @@ pub(crate) fn encryption(context: &Context<'_>, template: &mut Template, uses: &
         encrypted_logs.push(log_group_arn(&control_plane));
     }
     let encrypted_logs = Value::Array(encrypted_logs);
-    let policy = json!({
+    let policy = value!({
         "Version": "2012-10-17",
         "Statement": [
             {
@@ -109,7 +111,7 @@ pub(crate) fn encryption(context: &Context<'_>, template: &mut Template, uses: &
             },
         ],
     });
-    let properties = json!({
+    let properties = value!({
         "Description": format!(
             "berth {} ({}): {uses}",
             workspace.name.value, workspace.environment.value
@@ -130,19 +132,19 @@ pub(crate) fn encryption(context: &Context<'_>, template: &mut Template, uses: &
         KEY,
         "AWS::KMS::Key",
         properties,
-        json!({ "DeletionPolicy": key_policy, "UpdateReplacePolicy": key_policy }),
+        value!({ "DeletionPolicy": key_policy, "UpdateReplacePolicy": key_policy }),
     );
     if workload_logs {
         template.resource_with(
             LOG_GROUP,
             "AWS::Logs::LogGroup",
-            json!({
+            value!({
                 "LogGroupName": log_group,
                 "RetentionInDays": RETENTION_DAYS,
                 "KmsKeyId": attribute(KEY, "Arn"),
                 "Tags": workspace_tags(context),
             }),
-            json!({ "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete" }),
+            value!({ "DeletionPolicy": "Delete", "UpdateReplacePolicy": "Delete" }),
         );
     }
     Encryption {
@@ -157,7 +159,7 @@ pub(crate) fn repositories(
     template: &mut Template,
     encryption: &Encryption,
 ) {
-    let mut lifecycle = json!({
+    let mut lifecycle = value!({
         "rules": [{
             "rulePriority": 1,
             "description": format!("keep the last {KEPT_IMAGES} images"),
@@ -178,7 +180,7 @@ pub(crate) fn repositories(
         template.resource(
             &id,
             "AWS::ECR::Repository",
-            json!({
+            value!({
                 "RepositoryName": context.naming.ecr_repository(repository),
                 "ImageScanningConfiguration": { "ScanOnPush": true },
                 "ImageTagMutability": "IMMUTABLE",
@@ -229,7 +231,7 @@ pub(crate) fn file_system(
     group: &Value,
     mounts: Mounts,
 ) -> &'static str {
-    let mut statements = vec![json!({
+    let mut statements = vec![value!({
         "Sid": "RequireTls",
         "Effect": "Deny",
         "Principal": { "AWS": "*" },
@@ -241,7 +243,7 @@ pub(crate) fn file_system(
         "Condition": { "Bool": { "aws:SecureTransport": "false" } },
     })];
     if mounts == Mounts::ThroughMountTargets {
-        statements.push(json!({
+        statements.push(value!({
             "Sid": "MountThroughMountTargets",
             "Effect": "Allow",
             "Principal": { "AWS": "*" },
@@ -252,7 +254,7 @@ pub(crate) fn file_system(
     template.resource_with(
         FILE_SYSTEM,
         "AWS::EFS::FileSystem",
-        json!({
+        value!({
             "Encrypted": true,
             "KmsKeyId": encryption.key_arn.clone(),
             "BackupPolicy": { "Status": "ENABLED" },
@@ -264,13 +266,13 @@ pub(crate) fn file_system(
             "FileSystemPolicy": { "Version": "2012-10-17", "Statement": statements },
             "FileSystemTags": named_tags(context, &context.naming.prefix()),
         }),
-        json!({ "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain" }),
+        value!({ "DeletionPolicy": "Retain", "UpdateReplacePolicy": "Retain" }),
     );
     for (index, subnet) in (1u32..).zip(subnets) {
         template.resource(
             &logical_id(&[FILE_SYSTEM, "MountTarget", &index.to_string()]),
             "AWS::EFS::MountTarget",
-            json!({
+            value!({
                 "FileSystemId": reference(FILE_SYSTEM),
                 "SubnetId": subnet,
                 "SecurityGroups": [group.clone()],

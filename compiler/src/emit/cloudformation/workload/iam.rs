@@ -3,7 +3,9 @@
 
 use std::collections::BTreeMap;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+use crate::emit::literal::value;
 
 use super::{
     Context, Template, arn, escape_sub, exports, ids, policy_document, sub_with, trust_policy,
@@ -50,13 +52,13 @@ pub(crate) fn role_trusting(
 ) {
     let mut properties = Map::new();
     if let Some(name) = name {
-        properties.insert("RoleName".into(), json!(name));
+        properties.insert("RoleName".into(), value!(name));
     }
     properties.insert("AssumeRolePolicyDocument".into(), trust);
     if !managed.is_empty() {
         let arns: Vec<Value> = managed
             .iter()
-            .map(|policy| json!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::aws:policy/{policy}") }))
+            .map(|policy| value!({ "Fn::Sub": format!("arn:${{AWS::Partition}}:iam::aws:policy/{policy}") }))
             .collect();
         properties.insert("ManagedPolicyArns".into(), Value::Array(arns));
     }
@@ -65,7 +67,7 @@ pub(crate) fn role_trusting(
         .filter(|(_, statements)| !statements.is_empty())
         .map(|(name, statements)| {
             let mut policy = Map::new();
-            policy.insert("PolicyName".into(), json!(name));
+            policy.insert("PolicyName".into(), value!(name));
             policy.insert("PolicyDocument".into(), policy_document(statements));
             Value::Object(policy)
         })
@@ -80,14 +82,14 @@ pub(crate) fn role_trusting(
 /// One `Allow` statement of `actions` on `resources` (a single resource is written as is).
 pub(crate) fn allow(actions: &[&str], resources: Vec<Value>) -> Value {
     let action = match actions {
-        [one] => json!(one),
-        _ => json!(actions),
+        [one] => value!(one),
+        _ => value!(actions),
     };
     let resource = match <[Value; 1]>::try_from(resources) {
         Ok([one]) => one,
         Err(many) => Value::Array(many),
     };
-    json!({ "Effect": "Allow", "Action": action, "Resource": resource })
+    value!({ "Effect": "Allow", "Action": action, "Resource": resource })
 }
 
 /// Values once each, in a stable order.
@@ -119,7 +121,7 @@ pub(super) fn execution_role(template: &mut Template, context: &Context<'_>, wor
     let mut statements = Vec::new();
     if !repositories.is_empty() {
         // GetAuthorizationToken has no resource-level permissions; AWS requires `*`.
-        statements.push(allow(&["ecr:GetAuthorizationToken"], vec![json!("*")]));
+        statements.push(allow(&["ecr:GetAuthorizationToken"], vec![value!("*")]));
         statements.push(allow(
             &[
                 "ecr:BatchCheckLayerAvailability",
@@ -176,7 +178,7 @@ pub(crate) fn user_statements(workload: &Workload) -> Vec<Value> {
                 .iter()
                 .map(|action| action.value.as_str())
                 .collect();
-            allow(&actions, vec![json!(statement.resource.value)])
+            allow(&actions, vec![value!(&statement.resource.value)])
         })
         .collect()
 }
@@ -199,13 +201,13 @@ pub(super) fn task_role(template: &mut Template, context: &Context<'_>, workload
             ],
             vec![sub_with(
                 "arn:${AWS::Partition}:elasticfilesystem:${AWS::Region}:${AWS::AccountId}:file-system/${FileSystem}",
-                json!({ "FileSystem": context.import(exports::FILE_SYSTEM_ID) }),
+                value!({ "FileSystem": context.import(exports::FILE_SYSTEM_ID) }),
             )],
         );
         if let Some(object) = statement.as_object_mut() {
             object.insert(
                 "Condition".into(),
-                json!({ "StringEquals": { "elasticfilesystem:AccessPointArn": access_points } }),
+                value!({ "StringEquals": { "elasticfilesystem:AccessPointArn": access_points } }),
             );
         }
         volumes.push(statement);
@@ -256,8 +258,8 @@ impl ArnText {
     /// The ARN followed by literal `suffix`.
     fn with(self, suffix: &str) -> Value {
         match self {
-            Self::Literal(text) => json!(text + suffix),
-            Self::Local(text) => json!({ "Fn::Sub": text + &escape_sub(suffix) }),
+            Self::Literal(text) => value!(text + suffix),
+            Self::Local(text) => value!({ "Fn::Sub": text + &escape_sub(suffix) }),
         }
     }
 }

@@ -3,7 +3,9 @@
 //! that starts while an earlier one is still going (its retries included) ends at once without
 //! starting a task, as the `CronJob` of `eks` does with `concurrencyPolicy: Forbid`.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+use crate::emit::literal::value;
 
 use super::iam::{allow, role};
 use super::{
@@ -33,7 +35,7 @@ const RETRY_INTERVAL_SECONDS: u32 = 30;
 pub(super) fn job(template: &mut Template, context: &Context<'_>, workload: &Workload) {
     let name = workload.name.value.as_str();
     state_machine_role(template, context, workload);
-    let mut substitutions = json!({
+    let mut substitutions = value!({
         "Cluster": context.import(exports::CLUSTER_ARN),
         "TaskDefinition": reference(ids::TASK_DEFINITION),
         // The platform writes the subnets as a list; the definition takes them comma-joined.
@@ -53,7 +55,7 @@ pub(super) fn job(template: &mut Template, context: &Context<'_>, workload: &Wor
     template.resource(
         ids::STATE_MACHINE,
         "AWS::StepFunctions::StateMachine",
-        json!({
+        value!({
             "StateMachineType": "STANDARD",
             "RoleArn": attribute(ids::STATE_MACHINE_ROLE, "Arn"),
             "Definition": definition(context, workload),
@@ -71,7 +73,7 @@ fn overlap_policy(template: &mut Template) {
     template.resource(
         ids::OVERLAP_POLICY,
         "AWS::IAM::Policy",
-        json!({
+        value!({
             "Roles": [reference(ids::STATE_MACHINE_ROLE)],
             "PolicyName": "list-own-executions",
             "PolicyDocument": {
@@ -91,7 +93,7 @@ fn overlap_check(next: &str) -> Map<String, Value> {
     let mut states = Map::new();
     states.insert(
         "NoteThisRun".into(),
-        json!({
+        value!({
             "Type": "Pass",
             "Parameters": { "execution.$": "$$.Execution.Id" },
             "ResultPath": FOUND,
@@ -100,7 +102,7 @@ fn overlap_check(next: &str) -> Map<String, Value> {
     );
     states.insert(
         "FindRunningRuns".into(),
-        json!({
+        value!({
             "Type": "Task",
             "Resource": LIST_EXECUTIONS,
             "Parameters": {
@@ -119,7 +121,7 @@ fn overlap_check(next: &str) -> Map<String, Value> {
     // Choice rules are tried in order, so a rule reads `executions[0]` only when one is listed.
     states.insert(
         "IsAnotherRunGoing".into(),
-        json!({
+        value!({
             "Type": "Choice",
             "Choices": [
                 { "Variable": found("running.count"), "NumericEquals": 0, "Next": next },
@@ -135,7 +137,7 @@ fn overlap_check(next: &str) -> Map<String, Value> {
     );
     states.insert(
         "SkipOverlappingRun".into(),
-        json!({
+        value!({
             "Type": "Succeed",
             "Comment": "an earlier run is still going: this one is skipped, as a CronJob with concurrencyPolicy Forbid skips it",
         }),
@@ -147,20 +149,20 @@ fn overlap_check(next: &str) -> Map<String, Value> {
 /// waiting for it to stop.
 fn definition(context: &Context<'_>, workload: &Workload) -> Value {
     let mut parameters = Map::new();
-    parameters.insert("Cluster".into(), json!("${Cluster}"));
-    parameters.insert("TaskDefinition".into(), json!("${TaskDefinition}"));
+    parameters.insert("Cluster".into(), value!("${Cluster}"));
+    parameters.insert("TaskDefinition".into(), value!("${TaskDefinition}"));
     if is_fargate(context) {
-        parameters.insert("LaunchType".into(), json!("FARGATE"));
-        parameters.insert("PlatformVersion".into(), json!("LATEST"));
+        parameters.insert("LaunchType".into(), value!("FARGATE"));
+        parameters.insert("PlatformVersion".into(), value!("LATEST"));
     } else {
         parameters.insert(
             "CapacityProviderStrategy".into(),
-            json!([{ "CapacityProvider": "${CapacityProvider}", "Weight": 1 }]),
+            value!([{ "CapacityProvider": "${CapacityProvider}", "Weight": 1 }]),
         );
     }
     parameters.insert(
         "NetworkConfiguration".into(),
-        json!({
+        value!({
             "AwsvpcConfiguration": {
                 // The platform exports the subnets comma-joined; split them when the run starts.
                 "Subnets.$": "States.StringSplit('${Subnets}', ',')",
@@ -169,9 +171,9 @@ fn definition(context: &Context<'_>, workload: &Workload) -> Value {
             }
         }),
     );
-    parameters.insert("PropagateTags".into(), json!("TASK_DEFINITION"));
-    parameters.insert("EnableECSManagedTags".into(), json!(true));
-    let mut state = json!({
+    parameters.insert("PropagateTags".into(), value!("TASK_DEFINITION"));
+    parameters.insert("EnableECSManagedTags".into(), value!(true));
+    let mut state = value!({
         "Type": "Task",
         "Resource": RUN_TASK,
         "Parameters": parameters,
@@ -179,12 +181,12 @@ fn definition(context: &Context<'_>, workload: &Workload) -> Value {
     });
     if let Some(object) = state.as_object_mut() {
         if let Some(timeout) = &workload.timeout {
-            object.insert("TimeoutSeconds".into(), json!(seconds(timeout.value)));
+            object.insert("TimeoutSeconds".into(), value!(seconds(timeout.value)));
         }
         if workload.retries.value > 0 {
             object.insert(
                 "Retry".into(),
-                json!([{
+                value!([{
                     "ErrorEquals": ["States.TaskFailed"],
                     "MaxAttempts": workload.retries.value,
                     "IntervalSeconds": RETRY_INTERVAL_SECONDS,
@@ -195,7 +197,7 @@ fn definition(context: &Context<'_>, workload: &Workload) -> Value {
     }
     let mut states = overlap_check("Run");
     states.insert("Run".into(), state);
-    json!({
+    value!({
         "Comment": format!("berth job {}", workload.name.value),
         "StartAt": "NoteThisRun",
         "States": states,
@@ -208,7 +210,7 @@ fn state_machine_role(template: &mut Template, context: &Context<'_>, workload: 
     let name = workload.name.value.as_str();
     let tasks = sub_with(
         "arn:${AWS::Partition}:ecs:${AWS::Region}:${AWS::AccountId}:task/${Cluster}/*",
-        json!({ "Cluster": context.import(exports::CLUSTER_NAME) }),
+        value!({ "Cluster": context.import(exports::CLUSTER_NAME) }),
     );
     let with_condition = |mut statement: Value, condition: Value| {
         if let Some(object) = statement.as_object_mut() {
@@ -225,13 +227,13 @@ fn state_machine_role(template: &mut Template, context: &Context<'_>, workload: 
                     &format!("task-definition/{}:*", context.naming.task_family(name)),
                 )],
             ),
-            json!({ "ArnEquals": { "ecs:cluster": context.import(exports::CLUSTER_ARN) } }),
+            value!({ "ArnEquals": { "ecs:cluster": context.import(exports::CLUSTER_ARN) } }),
         ),
         allow(&["ecs:DescribeTasks", "ecs:StopTask"], vec![tasks.clone()]),
         // Tags propagated to the task are applied on create and need this.
         with_condition(
             allow(&["ecs:TagResource"], vec![tasks]),
-            json!({ "StringEquals": { "ecs:CreateAction": "RunTask" } }),
+            value!({ "StringEquals": { "ecs:CreateAction": "RunTask" } }),
         ),
         with_condition(
             allow(
@@ -241,7 +243,7 @@ fn state_machine_role(template: &mut Template, context: &Context<'_>, workload: 
                     attribute(ids::TASK_ROLE, "Arn"),
                 ],
             ),
-            json!({ "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } }),
+            value!({ "StringEquals": { "iam:PassedToService": "ecs-tasks.amazonaws.com" } }),
         ),
         allow(
             &["events:DescribeRule", "events:PutRule", "events:PutTargets"],
@@ -285,7 +287,7 @@ fn schedule(template: &mut Template, context: &Context<'_>, workload: &Workload)
     template.resource_with(
         ids::SCHEDULE,
         "AWS::Scheduler::Schedule",
-        json!({
+        value!({
             "Description": format!("berth job {name} of {} ({})", context.workspace.name.value, context.workspace.environment.value),
             "ScheduleExpression": format!("cron({expression})"),
             "ScheduleExpressionTimezone": "UTC",
@@ -299,6 +301,6 @@ fn schedule(template: &mut Template, context: &Context<'_>, workload: &Workload)
             },
         }),
         // No scheduled run before the state machine may check for an earlier one.
-        json!({ "DependsOn": ids::OVERLAP_POLICY }),
+        value!({ "DependsOn": ids::OVERLAP_POLICY }),
     );
 }

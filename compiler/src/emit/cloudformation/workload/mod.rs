@@ -21,7 +21,9 @@ mod task;
 #[cfg(test)]
 mod tests;
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+use crate::emit::literal::value;
 
 use super::{Context, Template, attribute, exports, parameters, reference};
 use crate::model::{Target, Workload, WorkloadKind};
@@ -101,7 +103,7 @@ fn escape_sub(text: &str) -> String {
 /// `arn:<partition>:<service>:<region>:<account>:<resource>` in this stack's account and region;
 /// `resource` is literal text.
 fn arn(service: &str, resource: &str) -> Value {
-    json!({
+    value!({
         "Fn::Sub": format!(
             "arn:${{AWS::Partition}}:{service}:${{AWS::Region}}:${{AWS::AccountId}}:{}",
             escape_sub(resource)
@@ -112,7 +114,10 @@ fn arn(service: &str, resource: &str) -> Value {
 /// `Fn::Sub` of `text` (already escaped, with `${Name}` placeholders) with `variables`.
 fn sub_with(text: &str, variables: Value) -> Value {
     let mut sub = Map::new();
-    sub.insert("Fn::Sub".into(), Value::Array(vec![json!(text), variables]));
+    sub.insert(
+        "Fn::Sub".into(),
+        Value::Array(vec![value!(text), variables]),
+    );
     Value::Object(sub)
 }
 
@@ -124,14 +129,14 @@ fn seconds(milliseconds: u64) -> u64 {
 /// An IAM policy document.
 pub(crate) fn policy_document(statements: Vec<Value>) -> Value {
     let mut document = Map::new();
-    document.insert("Version".into(), json!("2012-10-17"));
+    document.insert("Version".into(), value!("2012-10-17"));
     document.insert("Statement".into(), Value::Array(statements));
     Value::Object(document)
 }
 
 /// A trust policy letting `service` assume a role, only on behalf of this account.
 fn trust_policy(service: &str) -> Value {
-    policy_document(vec![json!({
+    policy_document(vec![value!({
         "Effect": "Allow",
         "Principal": { "Service": service },
         "Action": "sts:AssumeRole",
@@ -144,9 +149,9 @@ fn trust_policy(service: &str) -> Value {
 /// How tasks are placed: Fargate, or the capacity provider of target `ecs`.
 fn launch(context: &Context<'_>) -> Value {
     if is_fargate(context) {
-        json!({ "LaunchType": "FARGATE", "PlatformVersion": "LATEST" })
+        value!({ "LaunchType": "FARGATE", "PlatformVersion": "LATEST" })
     } else {
-        json!({
+        value!({
             "CapacityProviderStrategy": [{
                 "CapacityProvider": context.import(exports::CAPACITY_PROVIDER),
                 "Weight": 1

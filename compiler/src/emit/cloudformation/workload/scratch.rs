@@ -9,7 +9,9 @@
 //! has: everyone writes, only a file's owner removes it) and exits; the containers that mount the
 //! volume start only once it has succeeded.
 
-use serde_json::{Value, json};
+use serde_json::Value;
+
+use crate::emit::literal::value;
 
 use super::Context;
 use super::task::{SCRATCH_PATH, log_configuration};
@@ -56,11 +58,11 @@ pub(super) fn make_writable(
         {
             object.insert(
                 "DependsOn".into(),
-                json!([{ "ContainerName": SCRATCH_INIT, "Condition": "SUCCESS" }]),
+                value!([{ "ContainerName": SCRATCH_INIT, "Condition": "SUCCESS" }]),
             );
         }
     }
-    containers.push(json!({
+    containers.push(value!({
         "Name": SCRATCH_INIT,
         "Image": SCRATCH_INIT_IMAGE,
         "Essential": false,

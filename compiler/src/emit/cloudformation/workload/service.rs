@@ -1,7 +1,9 @@
 //! Services and workers: the ECS service, its Cloud Map entry, the target group and listener
 //! rule of each public port, and target-tracking autoscaling.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+use crate::emit::literal::value;
 
 use super::{Context, Template, assign_public_ip, exports, ids, launch, parameters, seconds};
 use crate::emit::cloudformation::{attribute, logical_id, reference, tags};
@@ -14,7 +16,7 @@ pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: 
     template.resource(
         ids::DISCOVERY_SERVICE,
         "AWS::ServiceDiscovery::Service",
-        json!({
+        value!({
             "Name": name,
             "Description": format!("{} {name}", workload.kind.name()),
             "NamespaceId": context.import(exports::DISCOVERY_NAMESPACE_ID),
@@ -50,23 +52,23 @@ pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: 
         template.resource(
             &rule,
             "AWS::ElasticLoadBalancingV2::ListenerRule",
-            json!({
+            value!({
                 "ListenerArn": listener,
                 "Priority": priority,
                 "Conditions": conditions(route),
                 "Actions": [{ "Type": "forward", "TargetGroupArn": reference(&target_group) }],
             }),
         );
-        load_balancers.push(json!({
+        load_balancers.push(value!({
             "ContainerName": name,
             "ContainerPort": port.number.value,
             "TargetGroupArn": reference(&target_group),
         }));
-        rules.push(json!(rule));
+        rules.push(value!(rule));
         target_groups.push(target_group);
     }
 
-    let mut properties = json!({
+    let mut properties = value!({
         "ServiceName": name,
         "Cluster": context.import(exports::CLUSTER_ARN),
         "TaskDefinition": reference(ids::TASK_DEFINITION),
@@ -92,7 +94,7 @@ pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: 
         // with one task (the scalable target raises it to `min` at once) and leaves the count
         // autoscaling chose alone on every later deploy, where a fixed value would reset it.
         if let Replicas::Fixed(count) = &workload.replicas {
-            object.insert("DesiredCount".into(), json!(count));
+            object.insert("DesiredCount".into(), value!(*count));
         }
         if !load_balancers.is_empty() {
             object.insert("LoadBalancers".into(), Value::Array(load_balancers));
@@ -103,16 +105,16 @@ pub(super) fn service(template: &mut Template, context: &Context<'_>, workload: 
             {
                 object.insert(
                     "HealthCheckGracePeriodSeconds".into(),
-                    json!(seconds(grace.value)),
+                    value!(seconds(grace.value)),
                 );
             }
         }
     }
     let attributes = if rules.is_empty() {
-        json!({})
+        value!({})
     } else {
         // A target group must be attached to the load balancer before a service uses it.
-        json!({ "DependsOn": rules })
+        value!({ "DependsOn": rules })
     };
     template.resource_with(ids::SERVICE, "AWS::ECS::Service", properties, attributes);
     if let Replicas::Auto {
@@ -148,14 +150,14 @@ fn service_connect(context: &Context<'_>, workload: &Workload) -> Value {
         .containers()
         .flat_map(|container| &container.ports)
         .map(|port| {
-            json!({
+            value!({
                 "PortName": Naming::port_name(port.protocol.name(), port.number.value),
                 "DiscoveryName": Naming::discovery_name(name, port.number.value),
                 "ClientAliases": [{ "DnsName": name, "Port": port.number.value }],
             })
         })
         .collect();
-    let mut configuration = json!({
+    let mut configuration = value!({
         "Enabled": true,
         "Namespace": context.import(exports::DISCOVERY_NAMESPACE_ARN),
         "LogConfiguration": {
@@ -189,18 +191,18 @@ fn target_group_properties(
     };
     set(
         "Name",
-        json!(context.naming.target_group(name, port.number.value)),
+        value!(context.naming.target_group(name, port.number.value)),
     );
-    set("TargetType", json!("ip"));
-    set("Protocol", json!("HTTP"));
+    set("TargetType", value!("ip"));
+    set("Protocol", value!("HTTP"));
     set(
         "ProtocolVersion",
-        json!(if grpc { "GRPC" } else { "HTTP1" }),
+        value!(if grpc { "GRPC" } else { "HTTP1" }),
     );
-    set("Port", json!(port.number.value));
+    set("Port", value!(port.number.value));
     set("VpcId", context.import(exports::VPC_ID));
-    set("HealthCheckEnabled", json!(true));
-    set("HealthCheckProtocol", json!("HTTP"));
+    set("HealthCheckEnabled", value!(true));
+    set("HealthCheckProtocol", value!("HTTP"));
     let probe = workload
         .health
         .as_ref()
@@ -210,36 +212,36 @@ fn target_group_properties(
         crate::model::Probe::Command(_) => None,
     });
     match probe_path {
-        Some(path) => set("HealthCheckPath", json!(path)),
+        Some(path) => set("HealthCheckPath", value!(path)),
         // gRPC targets keep the load balancer's default path, `/AWS.ALB/healthcheck`.
-        None if !grpc => set("HealthCheckPath", json!(route.path.value)),
+        None if !grpc => set("HealthCheckPath", value!(&route.path.value)),
         None => {}
     }
     if let Some(health) = probe {
         set(
             "HealthCheckIntervalSeconds",
-            json!(seconds(health.interval.value)),
+            value!(seconds(health.interval.value)),
         );
         set(
             "HealthCheckTimeoutSeconds",
-            json!(seconds(health.timeout.value)),
+            value!(seconds(health.timeout.value)),
         );
         set(
             "UnhealthyThresholdCount",
-            json!(health.retries.value.clamp(2, 10)),
+            value!(health.retries.value.clamp(2, 10)),
         );
     }
     set(
         "Matcher",
         if grpc {
-            json!({ "GrpcCode": "0-99" })
+            value!({ "GrpcCode": "0-99" })
         } else {
-            json!({ "HttpCode": "200-399" })
+            value!({ "HttpCode": "200-399" })
         },
     );
     set(
         "TargetGroupAttributes",
-        json!([{ "Key": "deregistration_delay.timeout_seconds", "Value": "30" }]),
+        value!([{ "Key": "deregistration_delay.timeout_seconds", "Value": "30" }]),
     );
     set("Tags", tags(context.workspace, Some(name)));
     Value::Object(properties)
@@ -253,14 +255,14 @@ fn conditions(route: &Route) -> Value {
     } else {
         vec![path.to_owned(), format!("{path}/*")]
     };
-    let mut conditions = vec![json!({
+    let mut conditions = vec![value!({
         "Field": "path-pattern",
         "PathPatternConfig": { "Values": paths }
     })];
     if let Some(host) = &route.host {
-        conditions.push(json!({
+        conditions.push(value!({
             "Field": "host-header",
-            "HostHeaderConfig": { "Values": [host.value] }
+            "HostHeaderConfig": { "Values": [&host.value] }
         }));
     }
     Value::Array(conditions)
@@ -279,7 +281,7 @@ fn autoscaling(
     template.resource(
         ids::SCALABLE_TARGET,
         "AWS::ApplicationAutoScaling::ScalableTarget",
-        json!({
+        value!({
             "ServiceNamespace": "ecs",
             "ScalableDimension": "ecs:service:DesiredCount",
             "ResourceId": {
@@ -298,21 +300,21 @@ fn autoscaling(
     if let Some(cpu) = cpu {
         policies.push((
             "cpu",
-            json!({ "PredefinedMetricType": "ECSServiceAverageCPUUtilization" }),
+            value!({ "PredefinedMetricType": "ECSServiceAverageCPUUtilization" }),
             u32::from(cpu),
         ));
     }
     if let Some(memory) = memory {
         policies.push((
             "memory",
-            json!({ "PredefinedMetricType": "ECSServiceAverageMemoryUtilization" }),
+            value!({ "PredefinedMetricType": "ECSServiceAverageMemoryUtilization" }),
             u32::from(memory),
         ));
     }
     if let (Some(requests), Some(target_group)) = (requests, target_group) {
         policies.push((
             "requests",
-            json!({
+            value!({
                 "PredefinedMetricType": "ALBRequestCountPerTarget",
                 "ResourceLabel": {
                     "Fn::Join": ["/", [
@@ -328,7 +330,7 @@ fn autoscaling(
         template.resource(
             &logical_id(&["ScalingPolicy", metric]),
             "AWS::ApplicationAutoScaling::ScalingPolicy",
-            json!({
+            value!({
                 "PolicyName": format!("{}-{metric}", workload.name.value),
                 "PolicyType": "TargetTrackingScaling",
                 "ScalingTargetId": reference(ids::SCALABLE_TARGET),
@@ -350,7 +352,7 @@ fn deployment_configuration(deploy: Deploy) -> Value {
         Deploy::Rolling => (100, 200),
         Deploy::Recreate => (0, 100),
     };
-    json!({
+    value!({
         "DeploymentCircuitBreaker": { "Enable": true, "Rollback": true },
         "MinimumHealthyPercent": minimum,
         "MaximumPercent": maximum,

@@ -1,6 +1,8 @@
 //! The task definition: task size, roles, volumes and one container definition per container.
 
-use serde_json::{Map, Value, json};
+use serde_json::{Map, Value};
+
+use crate::emit::literal::value;
 
 use super::{Context, Template, attribute, exports, iam, ids, is_fargate, reference, scratch};
 use crate::emit::cloudformation::tags;
@@ -16,10 +18,10 @@ pub(super) const SCRATCH_PATH: &str = "/tmp";
 pub(super) fn task_definition(template: &mut Template, context: &Context<'_>, workload: &Workload) {
     let name = workload.name.value.as_str();
     let scratch = crate::naming::scratch_volume(workload);
-    let mut volumes = vec![json!({ "Name": scratch })];
+    let mut volumes = vec![value!({ "Name": &scratch })];
     volumes.extend(workload.volumes.iter().map(|volume| {
-        json!({
-            "Name": volume.name.value,
+        value!({
+            "Name": &volume.name.value,
             "EFSVolumeConfiguration": {
                 "FilesystemId": context.import(exports::FILE_SYSTEM_ID),
                 "TransitEncryption": "ENABLED",
@@ -60,7 +62,7 @@ pub(super) fn task_definition(template: &mut Template, context: &Context<'_>, wo
     template.resource(
         ids::TASK_DEFINITION,
         "AWS::ECS::TaskDefinition",
-        json!({
+        value!({
             "Family": context.naming.task_family(name),
             "NetworkMode": "awsvpc",
             "RequiresCompatibilities": [compatibility],
@@ -92,9 +94,9 @@ fn container_definition(
     let mut set = |key: &str, value: Value| {
         definition.insert(key.to_owned(), value);
     };
-    set("Name", json!(name));
+    set("Name", value!(name));
     set("Image", reference(&image_parameter(name)));
-    set("Essential", json!(essential));
+    set("Essential", value!(essential));
     if !container.command.is_empty() {
         set("Command", strings(&container.command));
     }
@@ -109,7 +111,7 @@ fn container_definition(
         let environment: Vec<Value> = container
             .env
             .iter()
-            .map(|(key, value)| json!({ "Name": key, "Value": value.value }))
+            .map(|(key, value)| value!({ "Name": key, "Value": &value.value }))
             .collect();
         set("Environment", Value::Array(environment));
     }
@@ -124,7 +126,7 @@ fn container_definition(
                 );
                 (
                     secret.name.value.as_str(),
-                    json!({ "Name": secret.name.value, "ValueFrom": value_from }),
+                    value!({ "Name": &secret.name.value, "ValueFrom": value_from }),
                 )
             })
             .collect();
@@ -146,34 +148,34 @@ fn container_definition(
             .any(|volume| volume.path.value == SCRATCH_PATH);
     if !scratch_taken {
         mounts.push(
-            json!({ "SourceVolume": scratch, "ContainerPath": SCRATCH_PATH, "ReadOnly": false }),
+            value!({ "SourceVolume": scratch, "ContainerPath": SCRATCH_PATH, "ReadOnly": false }),
         );
     }
     if essential {
         mounts.extend(workload.volumes.iter().map(|volume| {
-            json!({
-                "SourceVolume": volume.name.value,
-                "ContainerPath": volume.path.value,
+            value!({
+                "SourceVolume": &volume.name.value,
+                "ContainerPath": &volume.path.value,
                 "ReadOnly": false
             })
         }));
     }
     set("MountPoints", Value::Array(mounts));
-    set("ReadonlyRootFilesystem", json!(container.read_only_root));
-    set("Privileged", json!(false));
-    set("User", json!(container.user.value.to_string()));
-    set("LinuxParameters", json!({ "InitProcessEnabled": true }));
+    set("ReadonlyRootFilesystem", value!(container.read_only_root));
+    set("Privileged", value!(false));
+    set("User", value!(container.user.value.to_string()));
+    set("LinuxParameters", value!({ "InitProcessEnabled": true }));
     Value::Object(definition)
 }
 
 /// Where a container of `workload` logs: the workspace's log group, one stream per container.
 pub(super) fn log_configuration(context: &Context<'_>, workload: &Workload) -> Value {
-    json!({
+    value!({
         "LogDriver": "awslogs",
         "Options": {
             "awslogs-group": context.naming.log_group(),
             "awslogs-region": { "Ref": "AWS::Region" },
-            "awslogs-stream-prefix": workload.name.value
+            "awslogs-stream-prefix": &workload.name.value
         }
     })
 }
@@ -183,10 +185,10 @@ pub(super) fn log_configuration(context: &Context<'_>, workload: &Workload) -> V
 /// the template also deploys by hand; an owned repository's address depends on the account.
 fn declare_image(template: &mut Template, context: &Context<'_>, name: &str, image: &Image) {
     let mut definition = Map::new();
-    definition.insert("Type".into(), json!("String"));
+    definition.insert("Type".into(), value!("String"));
     let description = match image {
         Image::Reference(reference) => {
-            definition.insert("Default".into(), json!(reference));
+            definition.insert("Default".into(), value!(reference));
             format!("The image of container {name}, pinned by digest at deploy")
         }
         Image::Repository { repository, tag } => format!(
@@ -195,12 +197,12 @@ fn declare_image(template: &mut Template, context: &Context<'_>, name: &str, ima
             context.naming.ecr_repository(&repository.value)
         ),
     };
-    definition.insert("Description".into(), json!(description));
+    definition.insert("Description".into(), value!(description));
     template.parameter(&image_parameter(name), Value::Object(definition));
 }
 
 fn strings(values: &[crate::source::Spanned<String>]) -> Value {
-    Value::Array(values.iter().map(|value| json!(value.value)).collect())
+    Value::Array(values.iter().map(|value| value!(&value.value)).collect())
 }
 
 fn port_mappings(container: &Container) -> Value {
@@ -209,7 +211,7 @@ fn port_mappings(container: &Container) -> Value {
             .ports
             .iter()
             .map(|port| {
-                let mut mapping = json!({
+                let mut mapping = value!({
                     "ContainerPort": port.number.value,
                     "Protocol": "tcp",
                     "Name": Naming::port_name(port.protocol.name(), port.number.value),
@@ -220,7 +222,7 @@ fn port_mappings(container: &Container) -> Value {
                     Protocol::Tcp => None,
                 };
                 if let (Some(application), Some(object)) = (application, mapping.as_object_mut()) {
-                    object.insert("AppProtocol".into(), json!(application));
+                    object.insert("AppProtocol".into(), value!(application));
                 }
                 mapping
             })
@@ -244,25 +246,25 @@ fn health_check(workload: &Workload) -> Option<Value> {
                 return None;
             }
             let url = format!("http://localhost:{port}{path}");
-            json!([
+            value!([
                 "CMD-SHELL",
                 format!("curl -fsS {} || exit 1", shell_word(&url))
             ])
         }
         Probe::Command(arguments) => {
-            let mut command = vec![json!("CMD")];
-            command.extend(arguments.iter().map(|argument| json!(argument)));
+            let mut command = vec![value!("CMD")];
+            command.extend(arguments.iter().map(|argument| value!(argument)));
             Value::Array(command)
         }
     };
-    let mut check = json!({
+    let mut check = value!({
         "Command": command,
         "Interval": super::seconds(health.interval.value),
         "Timeout": super::seconds(health.timeout.value),
         "Retries": health.retries.value,
     });
     if let (Some(grace), Some(object)) = (&health.grace, check.as_object_mut()) {
-        object.insert("StartPeriod".into(), json!(super::seconds(grace.value)));
+        object.insert("StartPeriod".into(), value!(super::seconds(grace.value)));
     }
     Some(check)
 }
