@@ -59,13 +59,14 @@ fn kind_of(diagnostic: &Diagnostic) -> Option<Kind<'_>> {
 /// `  and 2 more like it, at berth.kdl:12:5, 30:5` wrapped to `width` columns: `places` are the
 /// (line, column) of each listed diagnostic.
 pub(super) fn listing(file: &str, places: &[(usize, usize)], width: usize) -> String {
-    let mut output = format!(
-        "  and {} more like it, at {file}:",
-        places.len(),
-    );
+    let mut output = format!("  and {} more like it, at {file}:", places.len(),);
     let mut column = output.chars().count();
     for (position, (line, col)) in places.iter().enumerate() {
-        let separator = if position + 1 == places.len() { "" } else { "," };
+        let separator = if position + 1 == places.len() {
+            ""
+        } else {
+            ","
+        };
         let place = format!("{line}:{col}{separator}");
         let needed = place.len() + usize::from(position > 0);
         if position > 0 && column + needed > width {
@@ -88,8 +89,7 @@ mod tests {
     use berth_compiler::source::Span;
 
     fn warning(code: Code, help: &str, at: usize) -> Diagnostic {
-        Diagnostic::new(code, format!("problem at {at}"), Span::new(at, 1), "here")
-            .with_help(help)
+        Diagnostic::new(code, format!("problem at {at}"), Span::new(at, 1), "here").with_help(help)
     }
 
     #[test]
@@ -125,7 +125,11 @@ mod tests {
         other_code.help = None;
         diagnostics.extend(std::iter::repeat_n(other_code, 5));
         assert!(diagnostics.iter().any(|d| d.severity() == Severity::Error));
-        assert!(plan(&diagnostics).iter().all(|drawing| *drawing == Drawing::Full));
+        assert!(
+            plan(&diagnostics)
+                .iter()
+                .all(|drawing| *drawing == Drawing::Full)
+        );
     }
 
     #[test]
