@@ -59,7 +59,7 @@ fn kind_of(diagnostic: &Diagnostic) -> Option<Kind<'_>> {
 /// `  and 2 more like it, at berth.kdl:12:5, 30:5` wrapped to `width` columns: `places` are the
 /// (line, column) of each listed diagnostic.
 pub(super) fn listing(file: &str, places: &[(usize, usize)], width: usize) -> String {
-    let mut output = format!("  and {} more like it, at {file}:", places.len(),);
+    let mut output = format!("  and {} more like it, at {file}:", places.len());
     let mut column = output.chars().count();
     for (position, (line, col)) in places.iter().enumerate() {
         let separator = if position + 1 == places.len() {
