@@ -127,18 +127,41 @@ impl CheckedEnvironments {
 /// A problem of the base is reported once, without environments, even though each environment
 /// inherits it; a problem found only with environments applied names them.
 pub fn check_environments(source: &str, options: &Options) -> CheckedEnvironments {
-    let document = match parse(source) {
-        Ok(document) => document,
+    check_environments_keeping_document(source, options).0
+}
+
+/// [`check_environments`], handing back the parsed document (none when the file does not
+/// parse) instead of freeing it, for a caller that frees it later or never: a process that
+/// exits after the report need not free the tens of megabytes the parser allocates for a large
+/// file piece by piece.
+pub fn check_environments_keeping_document(
+    source: &str,
+    options: &Options,
+) -> (CheckedEnvironments, Option<kdl::KdlDocument>) {
+    match parse(source) {
+        Ok(document) => {
+            let checked = check_parsed_environments(&document, source, options);
+            (checked, Some(document))
+        }
         Err(diagnostics) => {
-            return CheckedEnvironments {
+            let checked = CheckedEnvironments {
                 base: options.environment.is_none(),
                 environments: options.environment.iter().cloned().collect(),
                 diagnostics,
             };
+            (checked, None)
         }
-    };
+    }
+}
+
+/// [`check_environments`] of a parsed `document`.
+fn check_parsed_environments(
+    document: &kdl::KdlDocument,
+    source: &str,
+    options: &Options,
+) -> CheckedEnvironments {
     if let Some(selected) = &options.environment {
-        let mut diagnostics = check_document(&document, source, options).diagnostics;
+        let mut diagnostics = check_document(document, source, options).diagnostics;
         for diagnostic in &mut diagnostics {
             if diagnostic.code != Code::UnknownEnvironment {
                 diagnostic.environments = vec![selected.clone()];
@@ -150,11 +173,11 @@ pub fn check_environments(source: &str, options: &Options) -> CheckedEnvironment
             diagnostics,
         };
     }
-    let environments = lower::environment_names(&document);
+    let environments = lower::environment_names(document);
     // The shape of the document is the same whichever environment is selected: checked once.
     let mut shape = diagnostics::Diagnostics::default();
-    lower::check_shape(&document, source, &mut shape);
-    let base = check_shaped(&document, source, options, shape.clone()).diagnostics;
+    lower::check_shape(document, source, &mut shape);
+    let base = check_shaped(document, source, options, shape.clone()).diagnostics;
     // Hashed, so that merging costs the number of diagnostics, not its square.
     let in_base: HashSet<&Diagnostic> = base.iter().collect();
     let mut found_in_environments: Vec<Diagnostic> = Vec::new();
@@ -164,7 +187,7 @@ pub fn check_environments(source: &str, options: &Options) -> CheckedEnvironment
             environment: Some(environment.clone()),
             ..options.clone()
         };
-        for diagnostic in check_shaped(&document, source, &selected, shape.clone()).diagnostics {
+        for diagnostic in check_shaped(document, source, &selected, shape.clone()).diagnostics {
             if in_base.contains(&diagnostic) {
                 continue;
             }

@@ -19,7 +19,14 @@ pub fn run(args: &CheckArgs) -> u8 {
 /// [`run`] once the file is read.
 fn check(args: &CheckArgs, source: &str) -> u8 {
     let file = args.workspace.file.display().to_string();
-    let report = berth_compiler::check_environments(source, &super::options(&args.workspace));
+    let (report, document) = berth_compiler::check_environments_keeping_document(
+        source,
+        &super::options(&args.workspace),
+    );
+    // The process exits after the report: the parsed document (tens of megabytes in hundreds of
+    // thousands of allocations for a large file, 12 ms to free at 1,000 workloads) is left to
+    // the operating system, as compilers leave their syntax trees (clang's `-disable-free`).
+    std::mem::forget(document);
     match args.format {
         Format::Json => {
             let json = render_json(&report.diagnostics, &file, source);
