@@ -92,11 +92,12 @@ pub(crate) fn allow(actions: &[&str], resources: Vec<Value>) -> Value {
     value!({ "Effect": "Allow", "Action": action, "Resource": resource })
 }
 
-/// Values once each, in a stable order.
+/// Values once each, in a stable order (that of their compact JSON, written as bytes: the
+/// same order as by their text, without the formatter).
 pub(crate) fn unique(values: impl IntoIterator<Item = Value>) -> Vec<Value> {
     values
         .into_iter()
-        .map(|value| (value.to_string(), value))
+        .map(|value| (serde_json::to_vec(&value).unwrap_or_default(), value))
         .collect::<BTreeMap<_, _>>()
         .into_values()
         .collect()
