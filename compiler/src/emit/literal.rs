@@ -219,7 +219,13 @@ mod tests {
         let missing: Option<&str> = None;
         let nested = json!({ "Ref": "Vpc" });
         let key = "variable";
-        let built = value!({
+        // The same tokens through both macros.
+        macro_rules! both {
+            ($($literal:tt)+) => {
+                (value!($($literal)+), json!($($literal)+))
+            };
+        }
+        let (built, expected) = both!({
             "Type": "AWS::ECS::Service",
             "Name": name.clone(),
             "Borrowed": &name,
@@ -235,24 +241,6 @@ mod tests {
             format!("{name}/formatted"): 1,
             key: 2,
             "Tags": tags.clone(),
-            "Trailing": { "a": 1, },
-        });
-        let expected = json!({
-            "Type": "AWS::ECS::Service",
-            "Name": name.clone(),
-            "Borrowed": &name,
-            "Count": 3,
-            "Negative": -2,
-            "Ratio": 0.5,
-            "Nothing": null,
-            "Missing": missing,
-            "Ports": ports,
-            "Flags": [true, false, null, "text", { "Inner": [] }, [1, [2]]],
-            "Empty": {},
-            ("Computed".to_owned() + "Key"): nested,
-            format!("{name}/formatted"): 1,
-            key: 2,
-            "Tags": tags,
             "Trailing": { "a": 1, },
         });
         assert_eq!(built, expected);
