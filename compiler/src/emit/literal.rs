@@ -10,9 +10,8 @@
 //! value!({ "Type": "AWS::ECS::Service", "Properties": properties, "Tags": [tag, { "Key": key }] })
 //! ```
 //!
-//! Keys are string literals, variables, macro calls (`format!(…)`) or parenthesised expressions; `null`, objects and arrays nest.
-
-use std::collections::BTreeMap;
+//! Keys are string literals, variables, macro calls (`format!(…)`) or parenthesised expressions;
+//! `null`, objects and arrays nest.
 
 use serde_json::{Map, Number, Value};
 
@@ -119,16 +118,6 @@ where
 {
     fn into_value(self) -> Value {
         Value::Array(self.iter().map(IntoValue::into_value).collect())
-    }
-}
-
-impl<K: Into<String>, V: IntoValue> IntoValue for BTreeMap<K, V> {
-    fn into_value(self) -> Value {
-        Value::Object(
-            self.into_iter()
-                .map(|(key, value)| (key.into(), value.into_value()))
-                .collect(),
-        )
     }
 }
 
