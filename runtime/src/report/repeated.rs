@@ -60,24 +60,20 @@ fn kind_of(diagnostic: &Diagnostic) -> Option<Kind<'_>> {
 /// (line, column) of each listed diagnostic.
 pub(super) fn listing(file: &str, places: &[(usize, usize)], width: usize) -> String {
     let mut output = format!("  and {} more like it, at {file}:", places.len());
-    let mut column = output.chars().count();
-    for (position, (line, col)) in places.iter().enumerate() {
-        let separator = if position + 1 == places.len() {
-            ""
-        } else {
-            ","
-        };
-        let place = format!("{line}:{col}{separator}");
-        let needed = place.len() + usize::from(position > 0);
-        if position > 0 && column + needed > width {
-            output.push_str("\n   ");
-            column = 3;
-        }
+    let mut line_width = output.chars().count();
+    for (position, (line, column)) in places.iter().enumerate() {
+        let comma = if position + 1 < places.len() { "," } else { "" };
+        let place = format!("{line}:{column}{comma}");
         if position > 0 {
+            if line_width + 1 + place.len() > width {
+                output.push_str("\n   ");
+                line_width = 3;
+            }
             output.push(' ');
+            line_width += 1;
         }
         output.push_str(&place);
-        column += needed;
+        line_width += place.len();
     }
     output.push('\n');
     output
