@@ -93,6 +93,10 @@ pub struct Context<'a> {
     /// The architecture tasks run on: the `ecs` instance type's on target `ecs` (arm64 on
     /// Graviton), x86-64 on Fargate.
     pub architecture: Architecture,
+    /// On `eks`, the External Secrets controller's role the pod roles trust
+    /// ([`eks::external_secrets_role`]), found once per build: finding it looks through the
+    /// workloads, and each workload's Pod Identity stack needs it.
+    external_secrets_role: std::sync::OnceLock<Option<Value>>,
 }
 
 impl<'a> Context<'a> {
@@ -138,6 +142,7 @@ impl<'a> Context<'a> {
             assign_public_ip,
             volumes,
             repositories,
+            external_secrets_role: std::sync::OnceLock::new(),
         }
     }
 

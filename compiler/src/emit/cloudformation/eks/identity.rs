@@ -38,7 +38,10 @@ pub fn pod_identity_stack(context: &Context<'_>, workload: &Workload) -> Option<
     ));
     let mut trust = pod_identity_trust(namespace, name);
     if reads_secrets(workload)
-        && let Some(controller) = external_secrets_role(context)
+        && let Some(controller) = context
+            .external_secrets_role
+            .get_or_init(|| external_secrets_role(context))
+            .clone()
         && let Some(statements) = trust["Statement"].as_array_mut()
     {
         statements.push(value!({
