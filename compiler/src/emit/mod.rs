@@ -108,12 +108,11 @@ pub fn emit(workspace: &Valid<Workspace>, format: TemplateFormat) -> Result<Arti
 /// The last step of [`emit`]: sorts `files` into deploy order (then by path), refuses two
 /// artifacts with one path or two templates with one stack, and adds the [`manifest()`].
 pub fn assemble(workspace: &Workspace, files: Vec<Artifact>) -> Result<Artifacts, EmitError> {
-    let kinds =
-        (workspace.target.value == Target::Eks).then(|| kubernetes::applied_kinds(workspace));
-    assemble_with(workspace, files, kinds.as_ref())
+    assemble_with(workspace, files, None)
 }
 
-/// [`assemble`], given the kinds the Kubernetes artifacts apply (on `eks`).
+/// [`assemble`], given the kinds the Kubernetes artifacts apply (on `eks`; found from the
+/// workspace when not given, by [`manifest_with`]).
 fn assemble_with(
     workspace: &Workspace,
     mut files: Vec<Artifact>,
