@@ -12,7 +12,8 @@ pub fn run(args: &CheckArgs) -> u8 {
         Ok(source) => source,
         Err(code) => return code,
     };
-    // One thread with room to parse: rendering reuses the parsed document's memory.
+    // One thread with room to parse: the parse runs in place on it, and what follows allocates
+    // in the same arena instead of a parser thread's.
     berth_compiler::with_room_to_parse(source.len(), || check(args, &source))
 }
 
