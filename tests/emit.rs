@@ -7,11 +7,12 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use berth_compiler::emit::{
-    Artifact, ArtifactKind, TemplateFormat, assemble, deploy_orders, emit, manifest,
+    Artifact, ArtifactKind, TemplateFormat, assemble, deploy_orders, emit, emit_each, manifest,
 };
 use berth_compiler::model::Target;
 use berth_compiler::validate::Valid;
 use berth_compiler::{Options, check};
+use berth_tests::{case_options, cloudformation_cases};
 
 /// A fargate workspace whose services depend on each other as `edges` say (`(service, its
 /// dependencies)`), every service declared in the order given.
@@ -272,4 +273,49 @@ fn only_an_eks_build_describes_a_cluster_in_its_manifest() {
 fn an_emit_error_displays_its_message() {
     let error = berth_compiler::emit::EmitError("two artifacts would be written to `a`".into());
     assert_eq!(error.to_string(), "two artifacts would be written to `a`");
+}
+
+/// `berth build` writes each artifact as it is built (`emit_each`): what it hands on is exactly
+/// what `emit` builds, file for file and byte for byte, and the manifest is the same, for every
+/// example on every target and every valid fixture, in both template formats.
+#[test]
+fn artifacts_handed_on_one_by_one_are_what_emit_builds() {
+    for (case, target) in cloudformation_cases() {
+        let source = fs_err::read_to_string(case.join("berth.kdl")).expect("readable");
+        let options = Options {
+            target: Some(target),
+            ..case_options(&case)
+        };
+        let checked = check(&source, &options);
+        let workspace = checked.workspace.expect("valid");
+        for format in [TemplateFormat::Json, TemplateFormat::Yaml] {
+            let whole = emit(&workspace, format).expect("emits");
+            let mut handed_on = Vec::new();
+            let listed = emit_each(&workspace, format, &mut |artifact| handed_on.push(artifact))
+                .expect("emits one by one");
+            let name = format!("{} ({target:?}, {format:?})", case.display());
+            assert_eq!(listed.manifest, whole.manifest, "{name}");
+            assert!(
+                listed.files.iter().all(|file| file.content.is_empty()),
+                "{name}: the list keeps no content"
+            );
+            handed_on
+                .sort_by(|left, right| (left.order, &left.path).cmp(&(right.order, &right.path)));
+            let pairs = |files: &[Artifact]| -> Vec<(String, Option<String>, u32)> {
+                files
+                    .iter()
+                    .map(|file| (file.path.clone(), file.stack.clone(), file.order))
+                    .collect()
+            };
+            assert_eq!(pairs(&listed.files), pairs(&whole.files), "{name}");
+            assert_eq!(pairs(&handed_on), pairs(&whole.files), "{name}");
+            for (one, reference) in handed_on.iter().zip(&whole.files) {
+                assert!(
+                    one.content == reference.content,
+                    "{name}: {} differs",
+                    one.path
+                );
+            }
+        }
+    }
 }

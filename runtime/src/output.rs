@@ -60,53 +60,91 @@ pub fn write_build(
     artifacts: &Artifacts,
     manifest_json: &str,
 ) -> Result<PathBuf, OutputError> {
-    let directory = resolve(out)?;
-    let existing = inspect(&directory)?;
-    let parent = directory
-        .parent()
-        .filter(|parent| !parent.as_os_str().is_empty())
-        .unwrap_or_else(|| Path::new("."));
-    fs_err::create_dir_all(parent)?;
-    let name = directory.file_name().map_or_else(
-        || "build".to_owned(),
-        |name| name.to_string_lossy().into_owned(),
-    );
-    let staging = tempfile::Builder::new()
-        .prefix(&format!(".{name}.berth-new-"))
-        .tempdir_in(parent)
-        .map_err(|error| with_path(&error, parent))?;
-    write_files(staging.path(), &artifacts.files)?;
-    let manifest = staging.path().join(FILE_NAME);
-    fs_err::write(&manifest, manifest_json)?;
-    fs_err::File::open(&manifest)?.sync_all()?;
-    match existing {
-        Existing::Missing => {
-            let staged = staging.keep();
-            fs_err::rename(&staged, &directory)?;
-        }
-        Existing::Replaceable => {
-            // After the exchange the staging directory holds the previous build; dropping it
-            // removes that.
-            exchange(staging.path(), &directory)?;
-        }
+    let mut staging = Staging::begin(out)?;
+    for artifact in &artifacts.files {
+        staging.write(artifact)?;
     }
-    Ok(directory)
+    staging.finish(manifest_json)
 }
 
-/// Writes each of `artifacts` under `directory`, making each directory they need once.
-fn write_files(directory: &Path, artifacts: &[Artifact]) -> std::io::Result<()> {
-    let mut made: HashSet<PathBuf> = HashSet::from([directory.to_path_buf()]);
-    for artifact in artifacts {
-        let path = directory.join(&artifact.path);
+/// A build being written: a fresh directory beside `--out`, swapped in by [`Staging::finish`].
+/// Dropped unfinished, it is removed and `--out` is left as it was.
+pub struct Staging {
+    /// The directory the build replaces (the target of a symlinked `--out`).
+    directory: PathBuf,
+    /// What is there now.
+    existing: Existing,
+    /// The build being written.
+    staging: tempfile::TempDir,
+    /// The directories made so far under `staging`, each made once.
+    made: HashSet<PathBuf>,
+}
+
+impl Staging {
+    /// Checks that `out` may be replaced (missing, empty, or exactly a previous build) and
+    /// makes the staging directory beside it; nothing else is touched.
+    pub fn begin(out: &Path) -> Result<Self, OutputError> {
+        let directory = resolve(out)?;
+        let existing = inspect(&directory)?;
+        let parent = directory
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+            .unwrap_or_else(|| Path::new("."));
+        fs_err::create_dir_all(parent)?;
+        let name = directory.file_name().map_or_else(
+            || "build".to_owned(),
+            |name| name.to_string_lossy().into_owned(),
+        );
+        let staging = tempfile::Builder::new()
+            .prefix(&format!(".{name}.berth-new-"))
+            .tempdir_in(parent)
+            .map_err(|error| with_path(&error, parent))?;
+        let made = HashSet::from([staging.path().to_path_buf()]);
+        Ok(Self {
+            directory,
+            existing,
+            staging,
+            made,
+        })
+    }
+
+    /// Writes `artifact` into the build, making the directory it needs once.
+    pub fn write(&mut self, artifact: &Artifact) -> std::io::Result<()> {
+        let path = self.staging.path().join(&artifact.path);
         if let Some(parent) = path.parent()
-            && !made.contains(parent)
+            && !self.made.contains(parent)
         {
             fs_err::create_dir_all(parent)?;
-            made.insert(parent.to_path_buf());
+            self.made.insert(parent.to_path_buf());
         }
-        fs_err::write(&path, &artifact.content)?;
+        fs_err::write(&path, &artifact.content)
     }
-    Ok(())
+
+    /// Writes `manifest_json` as `manifest.json`, last, and swaps the build in. Returns the
+    /// directory written.
+    pub fn finish(self, manifest_json: &str) -> Result<PathBuf, OutputError> {
+        let Self {
+            directory,
+            existing,
+            staging,
+            made: _,
+        } = self;
+        let manifest = staging.path().join(FILE_NAME);
+        fs_err::write(&manifest, manifest_json)?;
+        fs_err::File::open(&manifest)?.sync_all()?;
+        match existing {
+            Existing::Missing => {
+                let staged = staging.keep();
+                fs_err::rename(&staged, &directory)?;
+            }
+            Existing::Replaceable => {
+                // After the exchange the staging directory holds the previous build; dropping
+                // it removes that.
+                exchange(staging.path(), &directory)?;
+            }
+        }
+        Ok(directory)
+    }
 }
 
 /// What is at the build directory now.

@@ -3,7 +3,7 @@
 //! hold it first, the ECS services to wait for, the public endpoints to print, the resources a
 //! deleted stack leaves behind, the stack tags and the lock stack.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use super::cloudformation::{Context, exports, logical_id, outputs, workload_file};
 use super::{Artifact, ArtifactKind};
@@ -54,18 +54,27 @@ pub fn lock_stack(workspace: &Workspace) -> String {
 pub fn images(workspace: &Workspace, files: &[Artifact]) -> Vec<ImageInput> {
     let naming = Naming::of(workspace);
     let eks = workspace.target.value == Target::Eks;
+    // The artifact that runs each workload, found by key: on `eks` its manifests by path, else
+    // its stack's template by stack name (a search per workload would cost workloads × files).
+    let mut runs_it: HashMap<&str, &Artifact> = HashMap::new();
+    for file in files {
+        let key = if eks {
+            (file.kind == ArtifactKind::Kubernetes).then_some(file.path.as_str())
+        } else {
+            file.stack.as_deref()
+        };
+        if let Some(key) = key {
+            runs_it.entry(key).or_insert(file);
+        }
+    }
     let mut images = Vec::new();
     for workload in &workspace.workloads {
-        let stack = naming.workload_stack(&workload.name.value);
-        let kubernetes_path = format!("{}.yaml", workload_file(workload));
-        let artifact = files.iter().find(|file| {
-            if eks {
-                file.kind == ArtifactKind::Kubernetes && file.path == kubernetes_path
-            } else {
-                file.stack.as_deref() == Some(stack.as_str())
-            }
-        });
-        let Some(artifact) = artifact else {
+        let key = if eks {
+            format!("{}.yaml", workload_file(workload))
+        } else {
+            naming.workload_stack(&workload.name.value)
+        };
+        let Some(artifact) = runs_it.get(key.as_str()) else {
             continue;
         };
         for (container, definition) in named_containers(workload) {

@@ -92,33 +92,101 @@ impl std::error::Error for EmitError {}
 
 /// Builds every artifact of `workspace` for its target.
 pub fn emit(workspace: &Valid<Workspace>, format: TemplateFormat) -> Result<Artifacts, EmitError> {
+    let mut files = Vec::new();
+    let kinds = produce(workspace, format, &mut |artifact| files.push(artifact));
+    let digests = digests(&files);
+    let placeholders = placeholder_keys(&files);
+    finish(workspace, files, digests, &placeholders, kinds.as_ref())
+}
+
+/// [`emit`], handing each artifact to `deliver` as soon as it is built (in the order they are
+/// built, not deploy order), so that it can be written while the next is built and need not
+/// stay in memory. What the manifest needs of each (its sha256, the placeholders it reads) is
+/// taken before it is handed on; the [`Artifacts`] returned list every file as [`emit`] does,
+/// each with empty `content`. On an error, the artifacts already handed on must be discarded.
+pub fn emit_each(
+    workspace: &Valid<Workspace>,
+    format: TemplateFormat,
+    deliver: &mut dyn FnMut(Artifact),
+) -> Result<Artifacts, EmitError> {
+    let mut listed = Vec::new();
+    let mut digests = Vec::new();
+    let mut placeholders = BTreeSet::new();
+    let kinds = produce(workspace, format, &mut |mut artifact| {
+        digests.push(sha256_hex(artifact.content.as_bytes()));
+        if artifact.kind == ArtifactKind::Kubernetes {
+            placeholders.extend(contract::placeholder_keys(&artifact.content).map(str::to_owned));
+        }
+        listed.push(Artifact {
+            path: artifact.path.clone(),
+            kind: artifact.kind,
+            stack: artifact.stack.clone(),
+            order: artifact.order,
+            content: String::new(),
+            outputs: std::mem::take(&mut artifact.outputs),
+            retained: std::mem::take(&mut artifact.retained),
+        });
+        deliver(artifact);
+    });
+    finish(workspace, listed, digests, &placeholders, kinds.as_ref())
+}
+
+/// Builds every artifact of `workspace`, handing each to `deliver`; on `eks`, returns the kinds
+/// the Kubernetes artifacts apply.
+fn produce(
+    workspace: &Workspace,
+    format: TemplateFormat,
+    deliver: &mut dyn FnMut(Artifact),
+) -> Option<BTreeSet<String>> {
     match workspace.target.value {
         Target::Ecs | Target::Fargate => {
-            assemble_with(workspace, cloudformation::emit_ecs(workspace, format), None)
+            cloudformation::emit_ecs_each(workspace, format, deliver);
+            None
         }
         Target::Eks => {
-            let mut files = cloudformation::emit_eks(workspace, format);
-            let kubernetes = kubernetes::emit_kubernetes_and_kinds(workspace);
-            files.extend(kubernetes.files);
-            assemble_with(workspace, files, Some(&kubernetes.kinds))
+            cloudformation::emit_eks_each(workspace, format, deliver);
+            Some(kubernetes::emit_kubernetes_each(workspace, deliver))
         }
     }
+}
+
+/// The sha256 of each of `files`' content, hashed on two cores.
+fn digests(files: &[Artifact]) -> Vec<String> {
+    crate::threads::map_halves(files, |file| sha256_hex(file.content.as_bytes()))
+}
+
+/// Every `${berth:KEY}` placeholder key in the Kubernetes artifacts among `files`.
+fn placeholder_keys(files: &[Artifact]) -> BTreeSet<String> {
+    files
+        .iter()
+        .filter(|file| file.kind == ArtifactKind::Kubernetes)
+        .flat_map(|file| contract::placeholder_keys(&file.content))
+        .map(str::to_owned)
+        .collect()
 }
 
 /// The last step of [`emit`]: sorts `files` into deploy order (then by path), refuses two
 /// artifacts with one path or two templates with one stack, and adds the [`manifest()`].
 pub fn assemble(workspace: &Workspace, files: Vec<Artifact>) -> Result<Artifacts, EmitError> {
-    assemble_with(workspace, files, None)
+    let digests = digests(&files);
+    let placeholders = placeholder_keys(&files);
+    finish(workspace, files, digests, &placeholders, None)
 }
 
-/// [`assemble`], given the kinds the Kubernetes artifacts apply (on `eks`; found from the
-/// workspace when not given, by [`manifest_with`]).
-fn assemble_with(
+/// [`assemble`], given the sha256 of each file's content (in the order of `files`), the
+/// placeholder keys the Kubernetes artifacts read, and the kinds they apply (on `eks`; found
+/// from the workspace when not given, by [`manifest_with`]).
+fn finish(
     workspace: &Workspace,
-    mut files: Vec<Artifact>,
+    files: Vec<Artifact>,
+    digests: Vec<String>,
+    placeholders: &BTreeSet<String>,
     kinds: Option<&BTreeSet<String>>,
 ) -> Result<Artifacts, EmitError> {
-    files.sort_by(|left, right| (left.order, &left.path).cmp(&(right.order, &right.path)));
+    let mut paired: Vec<(Artifact, String)> = files.into_iter().zip(digests).collect();
+    paired
+        .sort_by(|(left, _), (right, _)| (left.order, &left.path).cmp(&(right.order, &right.path)));
+    let (files, digests): (Vec<Artifact>, Vec<String>) = paired.into_iter().unzip();
     let mut paths = BTreeSet::new();
     if let Some(file) = files.iter().find(|file| !paths.insert(file.path.as_str())) {
         return Err(EmitError(format!(
@@ -137,7 +205,7 @@ fn assemble_with(
             "two templates would deploy as the stack `{stack}`; rename the workload"
         )));
     }
-    let manifest = manifest_with(workspace, &files, kinds)?;
+    let manifest = manifest_with(workspace, &files, digests, placeholders, kinds)?;
     Ok(Artifacts { files, manifest })
 }
 
@@ -189,14 +257,22 @@ pub fn deploy_orders(workspace: &Workspace) -> BTreeMap<String, u32> {
 /// substitutions of the Kubernetes manifests' placeholders (when there are any). Fails when a
 /// placeholder is not the output of exactly one stack.
 pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> Result<Manifest, EmitError> {
-    manifest_with(workspace, files, None)
+    manifest_with(
+        workspace,
+        files,
+        digests(files),
+        &placeholder_keys(files),
+        None,
+    )
 }
 
-/// [`manifest()`], given the kinds the Kubernetes artifacts apply (on `eks`; found from the
-/// workspace when not given).
+/// [`manifest()`], given the sha256 of each of `files`, the placeholder keys the Kubernetes
+/// artifacts read, and the kinds they apply (on `eks`; found from the workspace when not given).
 fn manifest_with(
     workspace: &Workspace,
     files: &[Artifact],
+    digests: Vec<String>,
+    placeholders: &BTreeSet<String>,
     kinds: Option<&BTreeSet<String>>,
 ) -> Result<Manifest, EmitError> {
     Ok(Manifest {
@@ -206,14 +282,18 @@ fn manifest_with(
         target: workspace.target.value.name().to_owned(),
         region: workspace.region.value.clone(),
         source: None,
-        artifacts: crate::threads::map_halves(files, |file| ManifestArtifact {
-            path: file.path.clone(),
-            kind: file.kind,
-            stack: file.stack.clone(),
-            order: file.order,
-            sha256: sha256_hex(file.content.as_bytes()),
-        }),
-        substitutions: substitutions(files)?,
+        artifacts: files
+            .iter()
+            .zip(digests)
+            .map(|(file, sha256)| ManifestArtifact {
+                path: file.path.clone(),
+                kind: file.kind,
+                stack: file.stack.clone(),
+                order: file.order,
+                sha256,
+            })
+            .collect(),
+        substitutions: substitutions(files, placeholders)?,
         stack_tags: deploy_facts::stack_tags(workspace),
         lock_stack: Some(deploy_facts::lock_stack(workspace)),
         images: deploy_facts::images(workspace, files),
@@ -227,16 +307,14 @@ fn manifest_with(
     })
 }
 
-/// Every `${berth:KEY}` placeholder in the Kubernetes artifacts, once each and sorted by key,
-/// with the stack whose output `KEY` fills it: the one CloudFormation artifact that defines the
-/// output (the platform stack's `FileSystemId`, a workload stack's pod role ARN). A placeholder
-/// no stack, or more than one, outputs is an error.
-fn substitutions(files: &[Artifact]) -> Result<Vec<Substitution>, EmitError> {
-    let keys: BTreeSet<&str> = files
-        .iter()
-        .filter(|file| file.kind == ArtifactKind::Kubernetes)
-        .flat_map(|file| contract::placeholder_keys(&file.content))
-        .collect();
+/// Each `${berth:KEY}` placeholder of the Kubernetes artifacts (`keys`), sorted by key, with
+/// the stack whose output `KEY` fills it: the one CloudFormation artifact among `files` that
+/// defines the output (the platform stack's `FileSystemId`, a workload stack's pod role ARN). A
+/// placeholder no stack, or more than one, outputs is an error.
+fn substitutions(
+    files: &[Artifact],
+    keys: &BTreeSet<String>,
+) -> Result<Vec<Substitution>, EmitError> {
     // Which stacks output each key, gathered once: one lookup per placeholder.
     let mut outputs: HashMap<&str, Vec<&str>> = HashMap::new();
     for file in files
@@ -250,9 +328,9 @@ fn substitutions(files: &[Artifact]) -> Result<Vec<Substitution>, EmitError> {
             outputs.entry(output.as_str()).or_default().push(stack);
         }
     }
-    keys.into_iter()
+    keys.iter()
         .map(|key| {
-            let stacks = outputs.get(key).map_or(&[][..], Vec::as_slice);
+            let stacks = outputs.get(key.as_str()).map_or(&[][..], Vec::as_slice);
             match stacks {
                 [stack] => Ok(Substitution {
                     placeholder: contract::placeholder(key),

@@ -4,10 +4,14 @@
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 
-use berth_compiler::emit::{TemplateFormat, emit};
-use berth_compiler::manifest::{BuildOptions, FILE_NAME, Provenance};
+use std::sync::mpsc;
 
-use crate::output::{relative_path, write_build};
+use berth_compiler::Valid;
+use berth_compiler::emit::{Artifact, Artifacts, TemplateFormat, emit_each};
+use berth_compiler::manifest::{BuildOptions, FILE_NAME, Manifest, Provenance};
+use berth_compiler::model::Workspace;
+
+use crate::output::{OutputError, Staging, relative_path};
 
 use berth_compiler::diagnostics::to_json;
 use serde_json::json;
@@ -19,7 +23,7 @@ use crate::{EXIT_INVALID, EXIT_OK, EXIT_USAGE};
 
 /// Checks the file; with no errors, writes the artifacts. Exit 1 when the workspace is invalid.
 /// Everything after reading the file runs on one thread with room to parse it (see
-/// [`berth_compiler::with_room_to_parse`]: the parsed document's memory is reused by emit).
+/// [`berth_compiler::with_room_to_parse`]); the files are written on a second one.
 pub fn run(args: &BuildArgs) -> u8 {
     let source = match super::read_source(&args.workspace.file) {
         Ok(source) => source,
@@ -30,6 +34,7 @@ pub fn run(args: &BuildArgs) -> u8 {
 
 /// [`run`] once the file is read.
 fn build(args: &BuildArgs, source: String) -> u8 {
+    // The parsed document is freed before emit, which reuses its memory.
     let super::CheckedFile {
         source,
         file,
@@ -59,24 +64,18 @@ fn build(args: &BuildArgs, source: String) -> u8 {
         CfnFormat::Json => TemplateFormat::Json,
         CfnFormat::Yaml => TemplateFormat::Yaml,
     };
-    let mut artifacts = match emit(&workspace, format) {
-        Ok(artifacts) => artifacts,
-        Err(error) => {
-            stdio::eprintln(&format!("error: {error}"));
-            return EXIT_USAGE;
-        }
-    };
     let out = args
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("berth-out").join(&workspace.environment.value));
-    artifacts.manifest.source = Some(Provenance::new(
-        source_file_from(&args.workspace.file, &out),
-        &source,
-        BuildOptions::new(&super::options(&args.workspace), format.extension()),
-    ));
-    let written = match write_build(&out, &artifacts, &artifacts.manifest.to_json()) {
-        Ok(written) => written,
+    let (artifacts, written) = match emit_and_write(&workspace, format, &out, |manifest| {
+        manifest.source = Some(Provenance::new(
+            source_file_from(&args.workspace.file, &out),
+            &source,
+            BuildOptions::new(&super::options(&args.workspace), format.extension()),
+        ));
+    }) {
+        Ok(built) => built,
         Err(error) => {
             stdio::eprintln(&format!("error: {error}"));
             return EXIT_USAGE;
@@ -117,6 +116,71 @@ fn build(args: &BuildArgs, source: String) -> u8 {
         workspace.target.value.name(),
     ));
     EXIT_OK
+}
+
+/// Why a build was not written.
+enum BuildError {
+    /// The workspace could not be emitted.
+    Emit(berth_compiler::emit::EmitError),
+    /// The build directory could not be written.
+    Output(OutputError),
+}
+
+impl std::fmt::Display for BuildError {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Self::Emit(error) => error.fmt(formatter),
+            Self::Output(error) => error.fmt(formatter),
+        }
+    }
+}
+
+/// How many built artifacts may wait for the writer: enough to keep it busy, few enough that
+/// a slow disk holds back emit instead of filling memory.
+const WAITING_ARTIFACTS: usize = 64;
+
+/// Emits `workspace` and writes the build directory `out`: each artifact is written on a second
+/// thread while the next is built, then `manifest.json` (after `complete` has filled in what
+/// only the runtime knows) and the swap into place. Nothing is written to `out` unless all of it
+/// is; `out` is checked before anything is emitted. Returns the artifacts (listed without their
+/// content) and the directory written.
+fn emit_and_write(
+    workspace: &Valid<Workspace>,
+    format: TemplateFormat,
+    out: &Path,
+    complete: impl FnOnce(&mut Manifest),
+) -> Result<(Artifacts, PathBuf), BuildError> {
+    let staging = Staging::begin(out).map_err(BuildError::Output)?;
+    let (sender, receiver) = mpsc::sync_channel::<Artifact>(WAITING_ARTIFACTS);
+    let (emitted, written) = std::thread::scope(|scope| {
+        let writer = std::thread::Builder::new()
+            .name("berth-write".into())
+            .spawn_scoped(scope, move || {
+                let mut staging = staging;
+                for artifact in receiver {
+                    staging.write(&artifact)?;
+                }
+                Ok::<Staging, std::io::Error>(staging)
+            })
+            .map_err(|error| BuildError::Output(error.into()))?;
+        // A writer that failed stops receiving; emit runs to its end and the error is reported.
+        let emitted = emit_each(workspace, format, &mut |artifact| {
+            let _ = sender.send(artifact);
+        });
+        drop(sender);
+        let written = writer
+            .join()
+            .unwrap_or_else(|_| Err(std::io::Error::other("the writing thread panicked")));
+        Ok::<_, BuildError>((emitted, written))
+    })?;
+    // An emit error comes first: it says why the writer may have been left waiting.
+    let mut artifacts = emitted.map_err(BuildError::Emit)?;
+    let staging = written.map_err(|error| BuildError::Output(error.into()))?;
+    complete(&mut artifacts.manifest);
+    let written = staging
+        .finish(&artifacts.manifest.to_json())
+        .map_err(BuildError::Output)?;
+    Ok((artifacts, written))
 }
 
 /// What a build wrote, for the JSON report.

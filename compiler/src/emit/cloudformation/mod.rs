@@ -219,17 +219,29 @@ fn artifact(
 
 /// Every CloudFormation artifact of an `ecs` or `fargate` workspace.
 pub fn emit_ecs(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> {
+    let mut files = Vec::new();
+    emit_ecs_each(workspace, format, &mut |artifact| files.push(artifact));
+    files
+}
+
+/// [`emit_ecs`], handing each artifact to `deliver` as soon as it is built: the platform stack,
+/// then each workload's stack in file order.
+pub fn emit_ecs_each(
+    workspace: &Workspace,
+    format: TemplateFormat,
+    deliver: &mut dyn FnMut(Artifact),
+) {
     let context = Context::new(workspace);
     let orders = deploy_orders(workspace);
-    let mut files = vec![artifact(
+    deliver(artifact(
         &platform::platform_stack(&context),
         "platform",
         context.platform_stack.clone(),
         0,
         format,
-    )];
+    ));
     for workload in &workspace.workloads {
-        files.push(artifact(
+        deliver(artifact(
             &workload::workload_stack(&context, workload),
             &workload_file(workload),
             context.naming.workload_stack(&workload.name.value),
@@ -237,7 +249,6 @@ pub fn emit_ecs(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> 
             format,
         ));
     }
-    files
 }
 
 /// The file name (without extension) of a workload's Pod Identity stack on `eks`:
@@ -252,19 +263,30 @@ pub fn pod_identity_file(workload: &Workload) -> String {
 /// when a workload reads secrets), then the Pod Identity stack of each workload that needs a pod
 /// role. The Kubernetes manifests come after all of them.
 pub fn emit_eks(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> {
+    let mut files = Vec::new();
+    emit_eks_each(workspace, format, &mut |artifact| files.push(artifact));
+    files
+}
+
+/// [`emit_eks`], handing each artifact to `deliver` as soon as it is built, in that order.
+pub fn emit_eks_each(
+    workspace: &Workspace,
+    format: TemplateFormat,
+    deliver: &mut dyn FnMut(Artifact),
+) {
     let context = Context::new(workspace);
-    let mut files = vec![artifact(
+    deliver(artifact(
         &eks::eks_platform_stack(&context),
         "platform",
         context.platform_stack.clone(),
         crate::emit::contract::PLATFORM_ORDER,
         format,
-    )];
+    ));
     if let (Some(template), Some(stack)) = (
         eks::shared_cluster_stack(&context),
         eks::shared_stack_name(&context),
     ) {
-        files.push(artifact(
+        deliver(artifact(
             &template,
             "cluster",
             stack,
@@ -274,7 +296,7 @@ pub fn emit_eks(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> 
     }
     for workload in &workspace.workloads {
         if let Some(template) = eks::pod_identity_stack(&context, workload) {
-            files.push(artifact(
+            deliver(artifact(
                 &template,
                 &pod_identity_file(workload),
                 context.naming.workload_stack(&workload.name.value),
@@ -283,5 +305,4 @@ pub fn emit_eks(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> 
             ));
         }
     }
-    files
 }

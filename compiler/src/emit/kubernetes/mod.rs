@@ -65,12 +65,24 @@ pub struct KubernetesArtifacts {
 
 /// [`emit_kubernetes`], and the kinds of the objects it rendered.
 pub fn emit_kubernetes_and_kinds(workspace: &Workspace) -> KubernetesArtifacts {
+    let mut files = Vec::new();
+    let kinds = emit_kubernetes_each(workspace, &mut |artifact| files.push(artifact));
+    KubernetesArtifacts { files, kinds }
+}
+
+/// [`emit_kubernetes`], handing each artifact to `deliver` as soon as it is built
+/// (`namespace.yaml`, then each workload's file in file order); returns the kinds of the
+/// objects it rendered.
+pub fn emit_kubernetes_each(
+    workspace: &Workspace,
+    deliver: &mut dyn FnMut(Artifact),
+) -> BTreeSet<String> {
     let context = Context::new(workspace);
     let orders = deploy_orders(workspace);
     let mut kinds = BTreeSet::new();
     let namespace = namespace_documents(&context);
     add_kinds(&mut kinds, &namespace);
-    let mut files = vec![Artifact {
+    deliver(Artifact {
         path: "namespace.yaml".to_owned(),
         kind: ArtifactKind::Kubernetes,
         stack: None,
@@ -78,12 +90,12 @@ pub fn emit_kubernetes_and_kinds(workspace: &Workspace) -> KubernetesArtifacts {
         content: render(&namespace),
         outputs: Vec::new(),
         retained: Vec::new(),
-    }];
+    });
     for workload in &workspace.workloads {
         let name = workload.name.value.as_str();
         let documents = workload::documents(&context, workload);
         add_kinds(&mut kinds, &documents);
-        files.push(Artifact {
+        deliver(Artifact {
             path: format!("{}-{name}.yaml", workload.kind.name()),
             kind: ArtifactKind::Kubernetes,
             stack: None,
@@ -93,7 +105,7 @@ pub fn emit_kubernetes_and_kinds(workspace: &Workspace) -> KubernetesArtifacts {
             retained: Vec::new(),
         });
     }
-    KubernetesArtifacts { files, kinds }
+    kinds
 }
 
 /// Adds the `kind` of each of `documents` to `kinds`.

@@ -6,7 +6,7 @@
 //!
 //! There are no typed structs for these custom resources, so they are built as JSON.
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
 
 use serde_json::{Map, Value};
 
@@ -72,6 +72,8 @@ impl<'a> Plan<'a> {
     /// reads a different value under that name, it becomes `<container>.<NAME>`.
     pub(super) fn new(workload: &'a Workload) -> Self {
         let mut entries: Vec<Entry<'a>> = Vec::new();
+        // The position of each key in `entries`: one lookup per variable, however many.
+        let mut taken: HashMap<String, usize> = HashMap::new();
         let mut keys = BTreeMap::new();
         let containers = std::iter::once((workload.name.value.as_str(), &workload.container))
             .chain(
@@ -87,12 +89,13 @@ impl<'a> Plan<'a> {
                 let property = secret.key.as_ref().map(|key| key.value.as_str());
                 let mut key = variable.to_owned();
                 loop {
-                    match entries.iter().find(|entry| entry.key == key) {
+                    match taken.get(&key).map(|&index| &entries[index]) {
                         Some(entry) if entry.source == source && entry.property == property => {
                             break;
                         }
                         Some(_) => key = format!("{container}.{key}"),
                         None => {
+                            taken.insert(key.clone(), entries.len());
                             entries.push(Entry {
                                 key: key.clone(),
                                 source,
