@@ -7,7 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 
 use berth_compiler::emit::{
-    Artifact, ArtifactKind, TemplateFormat, assemble, deploy_orders, emit, emit_each, manifest,
+    Artifact, ArtifactKind, TemplateFormat, TextFacts, assemble, deploy_orders, emit, emit_each,
+    manifest,
 };
 use berth_compiler::model::Target;
 use berth_compiler::validate::Valid;
@@ -291,8 +292,11 @@ fn artifacts_handed_on_one_by_one_are_what_emit_builds() {
         for format in [TemplateFormat::Json, TemplateFormat::Yaml] {
             let whole = emit(&workspace, format).expect("emits");
             let mut handed_on = Vec::new();
-            let listed = emit_each(&workspace, format, &mut |artifact| handed_on.push(artifact))
-                .expect("emits one by one");
+            let emitted = emit_each(&workspace, format, &mut |unwritten| {
+                handed_on.push(unwritten.render());
+            });
+            let texts = handed_on.iter().map(TextFacts::of).collect();
+            let listed = emitted.finish(&workspace, texts).expect("emits one by one");
             let name = format!("{} ({target:?}, {format:?})", case.display());
             assert_eq!(listed.manifest, whole.manifest, "{name}");
             assert!(
@@ -318,4 +322,20 @@ fn artifacts_handed_on_one_by_one_are_what_emit_builds() {
             }
         }
     }
+}
+
+/// The facts of each artifact's text must come with it: a list that does not match what was
+/// handed on is an error, never a manifest with the wrong digests.
+#[test]
+fn finishing_with_the_wrong_number_of_texts_is_an_error() {
+    let workspace = workspace(&[("web", &[]), ("api", &[])]);
+    let mut handed_on = Vec::new();
+    let emitted = emit_each(&workspace, TemplateFormat::Json, &mut |unwritten| {
+        handed_on.push(unwritten.render());
+    });
+    let texts: Vec<TextFacts> = handed_on.iter().skip(1).map(TextFacts::of).collect();
+    let error = emitted
+        .finish(&workspace, texts)
+        .expect_err("one text short");
+    assert_eq!(error.0, "3 artifacts were built but 2 rendered");
 }

@@ -90,45 +90,162 @@ impl std::fmt::Display for EmitError {
 
 impl std::error::Error for EmitError {}
 
+/// An artifact built but not yet rendered as text: [`Unwritten::render`] writes its content
+/// (on any thread, so that rendering, and freeing the values it is rendered from, can run
+/// beside the building of the next).
+pub struct Unwritten {
+    /// The artifact, its `content` still empty.
+    artifact: Artifact,
+    /// What its content is rendered from.
+    body: Body,
+}
+
+/// What an [`Unwritten`] artifact is rendered from.
+enum Body {
+    /// A CloudFormation template, in a format.
+    Template(cloudformation::Template, TemplateFormat),
+    /// Kubernetes objects, written as one YAML stream.
+    Documents(Vec<serde_json::Value>),
+}
+
+impl Unwritten {
+    /// A CloudFormation artifact to be rendered from `template`.
+    fn template(
+        artifact: Artifact,
+        template: cloudformation::Template,
+        format: TemplateFormat,
+    ) -> Self {
+        Self {
+            artifact,
+            body: Body::Template(template, format),
+        }
+    }
+
+    /// A Kubernetes artifact to be rendered from `documents`.
+    fn documents(artifact: Artifact, documents: Vec<serde_json::Value>) -> Self {
+        Self {
+            artifact,
+            body: Body::Documents(documents),
+        }
+    }
+
+    /// The path the artifact is written to.
+    pub fn path(&self) -> &str {
+        &self.artifact.path
+    }
+
+    /// The artifact with its content.
+    pub fn render(self) -> Artifact {
+        let mut artifact = self.artifact;
+        artifact.content = match self.body {
+            Body::Template(template, format) => template.render(format),
+            Body::Documents(documents) => kubernetes::render(&documents),
+        };
+        artifact
+    }
+}
+
+/// What the manifest reads of an artifact's text: its sha256 and, in a Kubernetes manifest, the
+/// `${berth:KEY}` placeholder keys.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct TextFacts {
+    sha256: String,
+    placeholders: Vec<String>,
+}
+
+impl TextFacts {
+    /// The facts of `artifact`'s content.
+    pub fn of(artifact: &Artifact) -> Self {
+        let placeholders = if artifact.kind == ArtifactKind::Kubernetes {
+            contract::placeholder_keys(&artifact.content)
+                .map(str::to_owned)
+                .collect()
+        } else {
+            Vec::new()
+        };
+        Self {
+            sha256: sha256_hex(artifact.content.as_bytes()),
+            placeholders,
+        }
+    }
+}
+
+/// Every artifact of a workspace, handed on by [`emit_each`] and listed here without content,
+/// waiting for the [`TextFacts`] of each to become [`Artifacts`] ([`Emitted::finish`]).
+pub struct Emitted {
+    /// The artifacts in the order they were handed on, each with empty `content`.
+    files: Vec<Artifact>,
+    /// On `eks`, the kinds the Kubernetes artifacts apply.
+    kinds: Option<BTreeSet<String>>,
+}
+
+impl Emitted {
+    /// The [`Artifacts`], given the [`TextFacts`] of each artifact in the order they were handed
+    /// on: sorted into deploy order, checked and with the manifest, as [`emit`] returns them
+    /// but with empty `content`.
+    pub fn finish(
+        self,
+        workspace: &Workspace,
+        texts: Vec<TextFacts>,
+    ) -> Result<Artifacts, EmitError> {
+        if texts.len() != self.files.len() {
+            return Err(EmitError(format!(
+                "{} artifacts were built but {} rendered",
+                self.files.len(),
+                texts.len()
+            )));
+        }
+        let mut digests = Vec::with_capacity(texts.len());
+        let mut placeholders = BTreeSet::new();
+        for text in texts {
+            digests.push(text.sha256);
+            placeholders.extend(text.placeholders);
+        }
+        finish(
+            workspace,
+            self.files,
+            digests,
+            &placeholders,
+            self.kinds.as_ref(),
+        )
+    }
+}
+
 /// Builds every artifact of `workspace` for its target.
 pub fn emit(workspace: &Valid<Workspace>, format: TemplateFormat) -> Result<Artifacts, EmitError> {
     let mut files = Vec::new();
-    let kinds = produce(workspace, format, &mut |artifact| files.push(artifact));
+    let kinds = produce(workspace, format, &mut |unwritten| {
+        files.push(unwritten.render());
+    });
     let digests = digests(&files);
     let placeholders = placeholder_keys(&files);
     finish(workspace, files, digests, &placeholders, kinds.as_ref())
 }
 
 /// [`emit`], handing each artifact to `deliver` as soon as it is built (in the order they are
-/// built, not deploy order), so that it can be written while the next is built and need not
-/// stay in memory. What the manifest needs of each (its sha256, the placeholders it reads) is
-/// taken before it is handed on; the [`Artifacts`] returned list every file as [`emit`] does,
-/// each with empty `content`. On an error, the artifacts already handed on must be discarded.
+/// built, not deploy order) and before it is rendered, so that it can be rendered and written
+/// while the next is built and need not stay in memory. The caller renders each, takes its
+/// [`TextFacts`] and gives them, in the order handed on, to [`Emitted::finish`]. On an error
+/// there, the artifacts already written must be discarded.
 pub fn emit_each(
     workspace: &Valid<Workspace>,
     format: TemplateFormat,
-    deliver: &mut dyn FnMut(Artifact),
-) -> Result<Artifacts, EmitError> {
-    let mut listed = Vec::new();
-    let mut digests = Vec::new();
-    let mut placeholders = BTreeSet::new();
-    let kinds = produce(workspace, format, &mut |mut artifact| {
-        digests.push(sha256_hex(artifact.content.as_bytes()));
-        if artifact.kind == ArtifactKind::Kubernetes {
-            placeholders.extend(contract::placeholder_keys(&artifact.content).map(str::to_owned));
-        }
-        listed.push(Artifact {
-            path: artifact.path.clone(),
-            kind: artifact.kind,
-            stack: artifact.stack.clone(),
-            order: artifact.order,
+    deliver: &mut dyn FnMut(Unwritten),
+) -> Emitted {
+    let mut files = Vec::new();
+    let kinds = produce(workspace, format, &mut |mut unwritten| {
+        files.push(Artifact {
+            path: unwritten.artifact.path.clone(),
+            kind: unwritten.artifact.kind,
+            stack: unwritten.artifact.stack.clone(),
+            order: unwritten.artifact.order,
             content: String::new(),
-            outputs: std::mem::take(&mut artifact.outputs),
-            retained: std::mem::take(&mut artifact.retained),
+            outputs: std::mem::take(&mut unwritten.artifact.outputs),
+            retained: std::mem::take(&mut unwritten.artifact.retained),
         });
-        deliver(artifact);
+        deliver(unwritten);
     });
-    finish(workspace, listed, digests, &placeholders, kinds.as_ref())
+    Emitted { files, kinds }
 }
 
 /// Builds every artifact of `workspace`, handing each to `deliver`; on `eks`, returns the kinds
@@ -136,7 +253,7 @@ pub fn emit_each(
 fn produce(
     workspace: &Workspace,
     format: TemplateFormat,
-    deliver: &mut dyn FnMut(Artifact),
+    deliver: &mut dyn FnMut(Unwritten),
 ) -> Option<BTreeSet<String>> {
     match workspace.target.value {
         Target::Ecs | Target::Fargate => {

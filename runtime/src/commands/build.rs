@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use berth_compiler::Valid;
-use berth_compiler::emit::{Artifact, Artifacts, TemplateFormat, emit_each};
+use berth_compiler::emit::{Artifacts, TemplateFormat, TextFacts, Unwritten, emit_each};
 use berth_compiler::manifest::{BuildOptions, FILE_NAME, Manifest, Provenance};
 use berth_compiler::model::Workspace;
 
@@ -137,13 +137,13 @@ impl std::fmt::Display for BuildError {
 
 /// How many built artifacts may wait for the writer: enough to keep it busy, few enough that
 /// a slow disk holds back emit instead of filling memory.
-const WAITING_ARTIFACTS: usize = 64;
+const WAITING_ARTIFACTS: usize = 16;
 
-/// Emits `workspace` and writes the build directory `out`: each artifact is written on a second
-/// thread while the next is built, then `manifest.json` (after `complete` has filled in what
-/// only the runtime knows) and the swap into place. Nothing is written to `out` unless all of it
-/// is; `out` is checked before anything is emitted. Returns the artifacts (listed without their
-/// content) and the directory written.
+/// Emits `workspace` and writes the build directory `out`: each artifact is rendered, hashed,
+/// written and freed on a second thread while the next is built, then `manifest.json` (after
+/// `complete` has filled in what only the runtime knows) is written and the build swapped into
+/// place. Nothing is written to `out` unless all of it is; `out` is checked before anything is
+/// emitted. Returns the artifacts (listed without their content) and the directory written.
 fn emit_and_write(
     workspace: &Valid<Workspace>,
     format: TemplateFormat,
@@ -151,21 +151,24 @@ fn emit_and_write(
     complete: impl FnOnce(&mut Manifest),
 ) -> Result<(Artifacts, PathBuf), BuildError> {
     let staging = Staging::begin(out).map_err(BuildError::Output)?;
-    let (sender, receiver) = mpsc::sync_channel::<Artifact>(WAITING_ARTIFACTS);
+    let (sender, receiver) = mpsc::sync_channel::<Unwritten>(WAITING_ARTIFACTS);
     let (emitted, written) = std::thread::scope(|scope| {
         let writer = std::thread::Builder::new()
             .name("berth-write".into())
             .spawn_scoped(scope, move || {
                 let mut staging = staging;
-                for artifact in receiver {
+                let mut texts = Vec::new();
+                for unwritten in receiver {
+                    let artifact = unwritten.render();
+                    texts.push(TextFacts::of(&artifact));
                     staging.write(&artifact)?;
                 }
-                Ok::<Staging, std::io::Error>(staging)
+                Ok::<_, std::io::Error>((staging, texts))
             })
             .map_err(|error| BuildError::Output(error.into()))?;
         // A writer that failed stops receiving; emit runs to its end and the error is reported.
-        let emitted = emit_each(workspace, format, &mut |artifact| {
-            let _ = sender.send(artifact);
+        let emitted = emit_each(workspace, format, &mut |unwritten| {
+            let _ = sender.send(unwritten);
         });
         drop(sender);
         let written = writer
@@ -173,9 +176,8 @@ fn emit_and_write(
             .unwrap_or_else(|_| Err(std::io::Error::other("the writing thread panicked")));
         Ok::<_, BuildError>((emitted, written))
     })?;
-    // An emit error comes first: it says why the writer may have been left waiting.
-    let mut artifacts = emitted.map_err(BuildError::Emit)?;
-    let staging = written.map_err(|error| BuildError::Output(error.into()))?;
+    let (staging, texts) = written.map_err(|error| BuildError::Output(error.into()))?;
+    let mut artifacts = emitted.finish(workspace, texts).map_err(BuildError::Emit)?;
     complete(&mut artifacts.manifest);
     let written = staging
         .finish(&artifacts.manifest.to_json())
