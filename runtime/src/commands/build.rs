@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use berth_compiler::Valid;
-use berth_compiler::emit::{Artifacts, TemplateFormat, TextFacts, Unwritten, emit_each};
+use berth_compiler::emit::{Artifact, Artifacts, TemplateFormat, TextFacts, emit_each};
 use berth_compiler::manifest::{BuildOptions, FILE_NAME, Manifest, Provenance};
 use berth_compiler::model::Workspace;
 
@@ -137,7 +137,10 @@ impl std::fmt::Display for BuildError {
 
 /// How many built artifacts may wait for the writer: enough to keep it busy, few enough that
 /// a slow disk holds back emit instead of filling memory.
-const WAITING_ARTIFACTS: usize = 16;
+const WAITING_BATCHES: usize = 4;
+
+/// How many artifacts go to the writer at once: one wake-up of it per batch, not per file.
+const BATCH: usize = 32;
 
 /// Emits `workspace` and writes the build directory `out`: each artifact is rendered, hashed,
 /// written and freed on a second thread while the next is built, then `manifest.json` (after
@@ -151,25 +154,31 @@ fn emit_and_write(
     complete: impl FnOnce(&mut Manifest),
 ) -> Result<(Artifacts, PathBuf), BuildError> {
     let staging = Staging::begin(out).map_err(BuildError::Output)?;
-    let (sender, receiver) = mpsc::sync_channel::<Unwritten>(WAITING_ARTIFACTS);
+    let (sender, receiver) = mpsc::sync_channel::<Vec<Artifact>>(WAITING_BATCHES);
     let (emitted, written) = std::thread::scope(|scope| {
         let writer = std::thread::Builder::new()
             .name("berth-write".into())
             .spawn_scoped(scope, move || {
                 let mut staging = staging;
                 let mut texts = Vec::new();
-                for unwritten in receiver {
-                    let artifact = unwritten.render();
-                    texts.push(TextFacts::of(&artifact));
-                    staging.write(&artifact)?;
+                for batch in receiver {
+                    for artifact in batch {
+                        texts.push(TextFacts::of(&artifact));
+                        staging.write(&artifact)?;
+                    }
                 }
                 Ok::<_, std::io::Error>((staging, texts))
             })
             .map_err(|error| BuildError::Output(error.into()))?;
         // A writer that failed stops receiving; emit runs to its end and the error is reported.
+        let mut batch = Vec::with_capacity(BATCH);
         let emitted = emit_each(workspace, format, &mut |unwritten| {
-            let _ = sender.send(unwritten);
+            batch.push(unwritten.render());
+            if batch.len() == BATCH {
+                let _ = sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+            }
         });
+        let _ = sender.send(batch);
         drop(sender);
         let written = writer
             .join()
