@@ -4,6 +4,7 @@
 //! Shape is checked on the document as written, environments included, before any overlay is
 //! applied, so a typo in an environment that is not selected is still reported.
 
+use std::borrow::Cow;
 use std::collections::BTreeMap;
 
 use kdl::{KdlDocument, KdlEntry, KdlNode, KdlValue};
@@ -28,6 +29,10 @@ pub fn check_shape(document: &KdlDocument, source: &str, diagnostics: &mut Diagn
     checker.check_children(document, &schema::ROOT, Span::new(0, 0), false);
 }
 
+/// Where each node that may appear once (per scope and name) was first seen: `(scope, name)`,
+/// borrowed from the schema and the document where possible.
+type FirstSeen<'document> = BTreeMap<(&'static str, Cow<'document, str>), Span>;
+
 struct ShapeChecker<'a> {
     source: &'a str,
     diagnostics: &'a mut Diagnostics,
@@ -46,7 +51,7 @@ impl ShapeChecker<'_> {
             self.check_map(document, parent, value);
             return;
         }
-        let mut first_seen: BTreeMap<(String, String), Span> = BTreeMap::new();
+        let mut first_seen: FirstSeen<'_> = BTreeMap::new();
         for node in document.nodes() {
             let name = node.name().value();
             let Some(schema) = parent.child(name) else {
@@ -67,11 +72,11 @@ impl ShapeChecker<'_> {
         }
     }
 
-    fn check_occurrence(
+    fn check_occurrence<'document>(
         &mut self,
-        node: &KdlNode,
+        node: &'document KdlNode,
         schema: &'static Node,
-        first_seen: &mut BTreeMap<(String, String), Span>,
+        first_seen: &mut FirstSeen<'document>,
     ) {
         // Repeated port numbers are reported once, by the port-conflict rule, across sidecars too.
         if schema.name == "port" {
@@ -79,27 +84,29 @@ impl ShapeChecker<'_> {
         }
         let (scope, key, span) = match schema.occurs {
             Occurs::Many => return,
-            Occurs::Once => (schema.name.to_owned(), String::new(), name_span(node)),
+            Occurs::Once => (schema.name, Cow::Borrowed(""), name_span(node)),
             Occurs::KeyedByName => {
                 let Some(entry) = arguments(node).next() else {
                     return;
                 };
                 let key = match entry.value() {
-                    KdlValue::String(text) => text.clone(),
-                    other => other.to_string(),
+                    KdlValue::String(text) => Cow::Borrowed(text.as_str()),
+                    other => Cow::Owned(other.to_string()),
                 };
                 let scope = if is_workload(schema.name) {
                     "workload"
                 } else {
                     schema.name
                 };
-                (scope.to_owned(), key, Span::from(entry.span()))
+                (scope, key, Span::from(entry.span()))
             }
         };
-        let Some(first) = first_seen.get(&(scope.clone(), key.clone())).copied() else {
-            first_seen.insert((scope, key), span);
+        let seen = (scope, key);
+        let Some(first) = first_seen.get(&seen).copied() else {
+            first_seen.insert(seen, span);
             return;
         };
+        let (scope, key) = seen;
         let diagnostic = if schema.occurs == Occurs::Once {
             Diagnostic::new(
                 Code::DuplicateNode,

@@ -138,7 +138,8 @@ impl Template {
         document.insert("Resources".into(), Value::Object(self.resources.clone()));
         let mut value = Value::Object(document);
         // Keys sorted whether or not another crate in the build turns on serde_json's
-        // `preserve_order` (the AWS SDK does): the output must not depend on feature unification.
+        // `preserve_order` (the AWS SDK's test utilities do, in test builds): the output must not
+        // depend on feature unification.
         value.sort_all_objects();
         value
     }

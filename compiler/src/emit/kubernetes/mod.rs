@@ -285,7 +285,8 @@ fn to_value<T: Serialize>(object: &T) -> Value {
 /// Documents as one YAML stream separated by `---`. Strings YAML 1.1 would read as booleans,
 /// numbers or dates are quoted; block scalars are off so every string reads back unchanged.
 /// Keys are sorted whether or not another crate in the build turns on serde_json's
-/// `preserve_order` (the AWS SDK does): the output must not depend on feature unification.
+/// `preserve_order` (the AWS SDK's test utilities do, in test builds): the output must not
+/// depend on feature unification.
 pub(super) fn render(documents: &[Value]) -> String {
     #[cfg(test)]
     if text::reference() {
