@@ -110,20 +110,14 @@ impl Staging {
 
     /// Writes `artifact` into the build, making the directory it needs once.
     pub fn write(&mut self, artifact: &Artifact) -> std::io::Result<()> {
-        self.write_file(&artifact.path, &artifact.content)
-    }
-
-    /// Writes `content` as the file `path` (relative to the build), making the directory it
-    /// needs once.
-    pub fn write_file(&mut self, path: &str, content: &str) -> std::io::Result<()> {
-        let path = self.staging.path().join(path);
+        let path = self.staging.path().join(&artifact.path);
         if let Some(parent) = path.parent()
             && !self.made.contains(parent)
         {
             fs_err::create_dir_all(parent)?;
             self.made.insert(parent.to_path_buf());
         }
-        fs_err::write(&path, content)
+        fs_err::write(&path, &artifact.content)
     }
 
     /// Writes `manifest_json` as `manifest.json`, last, and swaps the build in. Returns the

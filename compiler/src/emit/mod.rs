@@ -134,28 +134,14 @@ impl Unwritten {
         &self.artifact.path
     }
 
-    /// What the artifact is: Kubernetes manifests or a CloudFormation template.
-    pub fn kind(&self) -> ArtifactKind {
-        self.artifact.kind
-    }
-
-    /// The artifact's content, rendered from it by reference: a thread may render it and hand
-    /// it back, so that the thread that built the values also frees them (glibc's `malloc`
-    /// serialises a thread freeing another's memory on that thread's arena lock).
-    pub fn content(&self) -> String {
-        match &self.body {
-            Body::Template(template, format) => template.render(*format),
-            Body::Documents(documents) => kubernetes::render(documents),
-        }
-    }
-
     /// The artifact with its content.
     pub fn render(self) -> Artifact {
-        let content = self.content();
-        Artifact {
-            content,
-            ..self.artifact
-        }
+        let mut artifact = self.artifact;
+        artifact.content = match self.body {
+            Body::Template(template, format) => template.render(format),
+            Body::Documents(documents) => kubernetes::render(&documents),
+        };
+        artifact
     }
 }
 
@@ -170,20 +156,15 @@ pub struct TextFacts {
 impl TextFacts {
     /// The facts of `artifact`'s content.
     pub fn of(artifact: &Artifact) -> Self {
-        Self::of_content(artifact.kind, &artifact.content)
-    }
-
-    /// The facts of `content`, the text of an artifact of `kind`.
-    pub fn of_content(kind: ArtifactKind, content: &str) -> Self {
-        let placeholders = if kind == ArtifactKind::Kubernetes {
-            contract::placeholder_keys(content)
+        let placeholders = if artifact.kind == ArtifactKind::Kubernetes {
+            contract::placeholder_keys(&artifact.content)
                 .map(str::to_owned)
                 .collect()
         } else {
             Vec::new()
         };
         Self {
-            sha256: sha256_hex(content.as_bytes()),
+            sha256: sha256_hex(artifact.content.as_bytes()),
             placeholders,
         }
     }

@@ -7,7 +7,7 @@ use std::path::{Path, PathBuf};
 use std::sync::mpsc;
 
 use berth_compiler::Valid;
-use berth_compiler::emit::{Artifacts, TemplateFormat, TextFacts, Unwritten, emit_each};
+use berth_compiler::emit::{Artifact, Artifacts, TemplateFormat, TextFacts, emit_each};
 use berth_compiler::manifest::{BuildOptions, FILE_NAME, Manifest, Provenance};
 use berth_compiler::model::Workspace;
 
@@ -135,18 +135,16 @@ impl std::fmt::Display for BuildError {
     }
 }
 
-/// How many batches of built artifacts may wait for the writer: enough to keep it busy, few
-/// enough that a slow disk holds back emit instead of filling memory.
+/// How many built artifacts may wait for the writer: enough to keep it busy, few enough that
+/// a slow disk holds back emit instead of filling memory.
 const WAITING_BATCHES: usize = 4;
 
 /// How many artifacts go to the writer at once: one wake-up of it per batch, not per file.
 const BATCH: usize = 32;
 
-/// Emits `workspace` and writes the build directory `out`, on two threads: this one builds
-/// each artifact's values; the writer renders each as text, hashes it, writes it and hands the
-/// values back, which this thread frees (glibc's `malloc` serialises a thread freeing another's
-/// memory on a lock, which would cost more than it saves). Then `manifest.json` is written
-/// (after `complete` has filled in what only the runtime knows) and the build swapped into
+/// Emits `workspace` and writes the build directory `out`: each artifact is rendered, hashed,
+/// written and freed on a second thread while the next is built, then `manifest.json` (after
+/// `complete` has filled in what only the runtime knows) is written and the build swapped into
 /// place. Nothing is written to `out` unless all of it is; `out` is checked before anything is
 /// emitted. Returns the artifacts (listed without their content) and the directory written.
 fn emit_and_write(
@@ -156,8 +154,7 @@ fn emit_and_write(
     complete: impl FnOnce(&mut Manifest),
 ) -> Result<(Artifacts, PathBuf), BuildError> {
     let staging = Staging::begin(out).map_err(BuildError::Output)?;
-    let (sender, receiver) = mpsc::sync_channel::<Vec<Unwritten>>(WAITING_BATCHES);
-    let (give_back, written_back) = mpsc::channel::<Vec<Unwritten>>();
+    let (sender, receiver) = mpsc::sync_channel::<Vec<Artifact>>(WAITING_BATCHES);
     let (emitted, written) = std::thread::scope(|scope| {
         let writer = std::thread::Builder::new()
             .name("berth-write".into())
@@ -165,12 +162,10 @@ fn emit_and_write(
                 let mut staging = staging;
                 let mut texts = Vec::new();
                 for batch in receiver {
-                    for unwritten in &batch {
-                        let content = unwritten.content();
-                        texts.push(TextFacts::of_content(unwritten.kind(), &content));
-                        staging.write_file(unwritten.path(), &content)?;
+                    for artifact in batch {
+                        texts.push(TextFacts::of(&artifact));
+                        staging.write(&artifact)?;
                     }
-                    let _ = give_back.send(batch);
                 }
                 Ok::<_, std::io::Error>((staging, texts))
             })
@@ -178,21 +173,13 @@ fn emit_and_write(
         // A writer that failed stops receiving; emit runs to its end and the error is reported.
         let mut batch = Vec::with_capacity(BATCH);
         let emitted = emit_each(workspace, format, &mut |unwritten| {
-            batch.push(unwritten);
+            batch.push(unwritten.render());
             if batch.len() == BATCH {
                 let _ = sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                // Free what the writer is done with.
-                while let Ok(written) = written_back.try_recv() {
-                    drop(written);
-                }
             }
         });
         let _ = sender.send(batch);
         drop(sender);
-        // The writer's sender closes when it ends: every batch is freed here before that.
-        for written in written_back {
-            drop(written);
-        }
         let written = writer
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("the writing thread panicked")));
