@@ -316,3 +316,60 @@ fn a_build_killed_or_failing_mid_write_leaves_the_previous_build_whole() {
     assert_eq!(status.code(), Some(0));
     assert_eq!(assert_whole_build(&out).artifacts.len(), 5);
 }
+
+/// `berth build` renders and writes on a second thread, in batches: every file it writes is
+/// byte for byte the artifact the compiler emits in memory, with the manifest's digest, for a
+/// workspace of more artifacts than several batches, on `fargate` and on `eks`.
+#[test]
+fn every_file_written_is_the_artifact_emitted() {
+    use std::fmt::Write as _;
+    let mut source = String::from(
+        "workspace \"many\" {\n    region \"us-east-1\"\n    eks { namespace \"many\"; }\n}\n",
+    );
+    for index in 0..75 {
+        let _ = write!(
+            source,
+            "service \"web-{index}\" {{\n    image \"ghcr.io/acme/web:1.0\"\n    port 8080\n}}\n\
+             job \"report-{index}\" {{\n    image \"ghcr.io/acme/report:1.0\"\n    \
+             schedule \"0 3 * * *\"\n}}\n"
+        );
+    }
+    let directory = tempfile::tempdir().expect("temporary directory");
+    fs_err::write(directory.path().join("berth.kdl"), &source).expect("written");
+    for target in ["fargate", "eks"] {
+        let out = directory.path().join(target);
+        let output = berth(directory.path())
+            .args(["build", "--target", target, "--out"])
+            .arg(&out)
+            .output()
+            .expect("runs");
+        assert_eq!(output.status.code(), Some(0), "{output:?}");
+        let manifest = assert_whole_build(&out);
+        let checked = berth_compiler::check(
+            &source,
+            &berth_compiler::Options {
+                target: berth_compiler::model::Target::from_name(target),
+                ..berth_compiler::Options::default()
+            },
+        );
+        let workspace = checked.workspace.expect("valid");
+        let emitted = berth_compiler::emit(&workspace, berth_compiler::emit::TemplateFormat::Json)
+            .expect("emits");
+        assert!(emitted.files.len() > 100, "{target}: several batches");
+        let listed: Vec<&str> = manifest
+            .artifacts
+            .iter()
+            .map(|artifact| artifact.path.as_str())
+            .collect();
+        let expected: Vec<&str> = emitted
+            .files
+            .iter()
+            .map(|file| file.path.as_str())
+            .collect();
+        assert_eq!(listed, expected, "{target}");
+        for file in &emitted.files {
+            let written = fs_err::read_to_string(out.join(&file.path)).expect("written");
+            assert!(written == file.content, "{target}: {} differs", file.path);
+        }
+    }
+}
