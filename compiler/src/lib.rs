@@ -68,24 +68,12 @@ impl Checked {
 /// Parses, lowers and validates `source` for the environment `options` selects (the base
 /// when none), reporting every problem at once.
 pub fn check(source: &str, options: &Options) -> Checked {
-    check_keeping_document(source, options).0
-}
-
-/// [`check`], handing back the parsed document (none when the file does not parse) instead of
-/// freeing it, for a caller that frees it elsewhere or later.
-pub fn check_keeping_document(
-    source: &str,
-    options: &Options,
-) -> (Checked, Option<kdl::KdlDocument>) {
     match parse(source) {
-        Ok(document) => (check_document(&document, source, options), Some(document)),
-        Err(diagnostics) => {
-            let checked = Checked {
-                workspace: None,
-                diagnostics,
-            };
-            (checked, None)
-        }
+        Ok(document) => check_document(&document, source, options),
+        Err(diagnostics) => Checked {
+            workspace: None,
+            diagnostics,
+        },
     }
 }
 

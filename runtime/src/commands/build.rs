@@ -34,9 +34,12 @@ pub fn run(args: &BuildArgs) -> u8 {
 
 /// [`run`] once the file is read.
 fn build(args: &BuildArgs, source: String) -> u8 {
-    let file = args.workspace.file.display().to_string();
-    let (checked, document) =
-        berth_compiler::check_keeping_document(&source, &super::options(&args.workspace));
+    // The parsed document is freed before emit, which reuses its memory.
+    let super::CheckedFile {
+        source,
+        file,
+        checked,
+    } = super::check_source(&args.workspace, source);
     let json = args.format == Format::Json;
     if !json && !checked.diagnostics.is_empty() {
         stdio::eprint(&render_human(
@@ -65,31 +68,13 @@ fn build(args: &BuildArgs, source: String) -> u8 {
         .out
         .clone()
         .unwrap_or_else(|| PathBuf::from("berth-out").join(&workspace.environment.value));
-    let complete = |manifest: &mut Manifest| {
+    let (artifacts, written) = match emit_and_write(&workspace, format, &out, |manifest| {
         manifest.source = Some(Provenance::new(
             source_file_from(&args.workspace.file, &out),
             &source,
             BuildOptions::new(&super::options(&args.workspace), format.extension()),
         ));
-    };
-    // The parsed document (tens of megabytes in hundreds of thousands of allocations for a
-    // large file) is freed on this thread while emit runs on another: each thread frees only
-    // what it allocated, so neither waits on the other's `malloc` lock.
-    let emitting = std::thread::scope(|scope| {
-        let emitting = std::thread::Builder::new()
-            .name("berth-emit".into())
-            .spawn_scoped(scope, || emit_and_write(&workspace, format, &out, complete));
-        drop(document);
-        match emitting {
-            Ok(emitting) => emitting.join().unwrap_or_else(|_| {
-                Err(BuildError::Output(OutputError::Io(std::io::Error::other(
-                    "the emitting thread panicked",
-                ))))
-            }),
-            Err(error) => Err(BuildError::Output(error.into())),
-        }
-    });
-    let (artifacts, written) = match emitting {
+    }) {
         Ok(built) => built,
         Err(error) => {
             stdio::eprintln(&format!("error: {error}"));
