@@ -292,9 +292,7 @@ fn artifacts_handed_on_one_by_one_are_what_emit_builds() {
         for format in [TemplateFormat::Json, TemplateFormat::Yaml] {
             let whole = emit(&workspace, format).expect("emits");
             let mut handed_on = Vec::new();
-            let emitted = emit_each(&workspace, format, &mut |unwritten| {
-                handed_on.push(unwritten.render());
-            });
+            let emitted = emit_each(&workspace, format, &mut |artifact| handed_on.push(artifact));
             let texts = handed_on.iter().map(TextFacts::of).collect();
             let listed = emitted.finish(&workspace, texts).expect("emits one by one");
             let name = format!("{} ({target:?}, {format:?})", case.display());
@@ -330,12 +328,15 @@ fn artifacts_handed_on_one_by_one_are_what_emit_builds() {
 fn finishing_with_the_wrong_number_of_texts_is_an_error() {
     let workspace = workspace(&[("web", &[]), ("api", &[])]);
     let mut handed_on = Vec::new();
-    let emitted = emit_each(&workspace, TemplateFormat::Json, &mut |unwritten| {
-        handed_on.push(unwritten.render());
+    let emitted = emit_each(&workspace, TemplateFormat::Json, &mut |artifact| {
+        handed_on.push(artifact);
     });
     let texts: Vec<TextFacts> = handed_on.iter().skip(1).map(TextFacts::of).collect();
     let error = emitted
         .finish(&workspace, texts)
         .expect_err("one text short");
-    assert_eq!(error.0, "3 artifacts were built but 2 rendered");
+    assert_eq!(
+        error.0,
+        "3 artifacts were built but the texts of 2 were given"
+    );
 }

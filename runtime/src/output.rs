@@ -75,8 +75,8 @@ pub struct Staging {
     /// What is there now.
     existing: Existing,
     /// The build being written.
-    staging: tempfile::TempDir,
-    /// The directories made so far under `staging`, each made once.
+    fresh: tempfile::TempDir,
+    /// The directories made so far under `fresh`, each made once.
     made: HashSet<PathBuf>,
 }
 
@@ -95,22 +95,22 @@ impl Staging {
             || "build".to_owned(),
             |name| name.to_string_lossy().into_owned(),
         );
-        let staging = tempfile::Builder::new()
+        let fresh = tempfile::Builder::new()
             .prefix(&format!(".{name}.berth-new-"))
             .tempdir_in(parent)
             .map_err(|error| with_path(&error, parent))?;
-        let made = HashSet::from([staging.path().to_path_buf()]);
+        let made = HashSet::from([fresh.path().to_path_buf()]);
         Ok(Self {
             directory,
             existing,
-            staging,
+            fresh,
             made,
         })
     }
 
     /// Writes `artifact` into the build, making the directory it needs once.
     pub fn write(&mut self, artifact: &Artifact) -> std::io::Result<()> {
-        let path = self.staging.path().join(&artifact.path);
+        let path = self.fresh.path().join(&artifact.path);
         if let Some(parent) = path.parent()
             && !self.made.contains(parent)
         {
@@ -126,21 +126,21 @@ impl Staging {
         let Self {
             directory,
             existing,
-            staging,
+            fresh,
             made: _,
         } = self;
-        let manifest = staging.path().join(FILE_NAME);
+        let manifest = fresh.path().join(FILE_NAME);
         fs_err::write(&manifest, manifest_json)?;
         fs_err::File::open(&manifest)?.sync_all()?;
         match existing {
             Existing::Missing => {
-                let staged = staging.keep();
+                let staged = fresh.keep();
                 fs_err::rename(&staged, &directory)?;
             }
             Existing::Replaceable => {
-                // After the exchange the staging directory holds the previous build; dropping
-                // it removes that.
-                exchange(staging.path(), &directory)?;
+                // After the exchange the fresh directory holds the previous build; dropping it
+                // removes that.
+                exchange(fresh.path(), &directory)?;
             }
         }
         Ok(directory)

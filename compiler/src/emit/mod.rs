@@ -90,61 +90,6 @@ impl std::fmt::Display for EmitError {
 
 impl std::error::Error for EmitError {}
 
-/// An artifact built but not yet rendered as text: [`Unwritten::render`] writes its content
-/// (on any thread, so that rendering, and freeing the values it is rendered from, can run
-/// beside the building of the next).
-pub struct Unwritten {
-    /// The artifact, its `content` still empty.
-    artifact: Artifact,
-    /// What its content is rendered from.
-    body: Body,
-}
-
-/// What an [`Unwritten`] artifact is rendered from.
-enum Body {
-    /// A CloudFormation template, in a format.
-    Template(cloudformation::Template, TemplateFormat),
-    /// Kubernetes objects, written as one YAML stream.
-    Documents(Vec<serde_json::Value>),
-}
-
-impl Unwritten {
-    /// A CloudFormation artifact to be rendered from `template`.
-    fn template(
-        artifact: Artifact,
-        template: cloudformation::Template,
-        format: TemplateFormat,
-    ) -> Self {
-        Self {
-            artifact,
-            body: Body::Template(template, format),
-        }
-    }
-
-    /// A Kubernetes artifact to be rendered from `documents`.
-    fn documents(artifact: Artifact, documents: Vec<serde_json::Value>) -> Self {
-        Self {
-            artifact,
-            body: Body::Documents(documents),
-        }
-    }
-
-    /// The path the artifact is written to.
-    pub fn path(&self) -> &str {
-        &self.artifact.path
-    }
-
-    /// The artifact with its content.
-    pub fn render(self) -> Artifact {
-        let mut artifact = self.artifact;
-        artifact.content = match self.body {
-            Body::Template(template, format) => template.render(format),
-            Body::Documents(documents) => kubernetes::render(&documents),
-        };
-        artifact
-    }
-}
-
 /// What the manifest reads of an artifact's text: its sha256 and, in a Kubernetes manifest, the
 /// `${berth:KEY}` placeholder keys.
 #[derive(Clone, Debug, PartialEq, Eq)]
@@ -190,7 +135,7 @@ impl Emitted {
     ) -> Result<Artifacts, EmitError> {
         if texts.len() != self.files.len() {
             return Err(EmitError(format!(
-                "{} artifacts were built but {} rendered",
+                "{} artifacts were built but the texts of {} were given",
                 self.files.len(),
                 texts.len()
             )));
@@ -214,36 +159,34 @@ impl Emitted {
 /// Builds every artifact of `workspace` for its target.
 pub fn emit(workspace: &Valid<Workspace>, format: TemplateFormat) -> Result<Artifacts, EmitError> {
     let mut files = Vec::new();
-    let kinds = produce(workspace, format, &mut |unwritten| {
-        files.push(unwritten.render());
-    });
+    let kinds = produce(workspace, format, &mut |artifact| files.push(artifact));
     let digests = digests(&files);
     let placeholders = placeholder_keys(&files);
     finish(workspace, files, digests, &placeholders, kinds.as_ref())
 }
 
 /// [`emit`], handing each artifact to `deliver` as soon as it is built (in the order they are
-/// built, not deploy order) and before it is rendered, so that it can be rendered and written
-/// while the next is built and need not stay in memory. The caller renders each, takes its
-/// [`TextFacts`] and gives them, in the order handed on, to [`Emitted::finish`]. On an error
-/// there, the artifacts already written must be discarded.
+/// built, not deploy order), so that it can be hashed and written while the next is built and
+/// need not stay in memory. The caller takes the [`TextFacts`] of each and gives them, in the
+/// order handed on, to [`Emitted::finish`]; on an error there, the artifacts already written
+/// must be discarded.
 pub fn emit_each(
     workspace: &Valid<Workspace>,
     format: TemplateFormat,
-    deliver: &mut dyn FnMut(Unwritten),
+    deliver: &mut dyn FnMut(Artifact),
 ) -> Emitted {
     let mut files = Vec::new();
-    let kinds = produce(workspace, format, &mut |mut unwritten| {
+    let kinds = produce(workspace, format, &mut |mut artifact| {
         files.push(Artifact {
-            path: unwritten.artifact.path.clone(),
-            kind: unwritten.artifact.kind,
-            stack: unwritten.artifact.stack.clone(),
-            order: unwritten.artifact.order,
+            path: artifact.path.clone(),
+            kind: artifact.kind,
+            stack: artifact.stack.clone(),
+            order: artifact.order,
             content: String::new(),
-            outputs: std::mem::take(&mut unwritten.artifact.outputs),
-            retained: std::mem::take(&mut unwritten.artifact.retained),
+            outputs: std::mem::take(&mut artifact.outputs),
+            retained: std::mem::take(&mut artifact.retained),
         });
-        deliver(unwritten);
+        deliver(artifact);
     });
     Emitted { files, kinds }
 }
@@ -253,7 +196,7 @@ pub fn emit_each(
 fn produce(
     workspace: &Workspace,
     format: TemplateFormat,
-    deliver: &mut dyn FnMut(Unwritten),
+    deliver: &mut dyn FnMut(Artifact),
 ) -> Option<BTreeSet<String>> {
     match workspace.target.value {
         Target::Ecs | Target::Fargate => {

@@ -135,18 +135,23 @@ impl std::fmt::Display for BuildError {
     }
 }
 
-/// How many built artifacts may wait for the writer: enough to keep it busy, few enough that
-/// a slow disk holds back emit instead of filling memory.
+/// How many batches of built artifacts may wait for the writer: enough to keep it busy, few
+/// enough that a slow disk holds back emit instead of filling memory.
 const WAITING_BATCHES: usize = 4;
 
-/// How many artifacts go to the writer at once: one wake-up of it per batch, not per file.
+/// How many artifacts go to the writer at once: one wake-up of it per batch, not per file
+/// (a wake-up per file cost more CPU than writing beside emit saved).
 const BATCH: usize = 32;
 
-/// Emits `workspace` and writes the build directory `out`: each artifact is rendered, hashed,
-/// written and freed on a second thread while the next is built, then `manifest.json` (after
+/// Emits `workspace` and writes the build directory `out`: each batch of artifacts is hashed
+/// and written on a second thread while the next is built, then `manifest.json` (after
 /// `complete` has filled in what only the runtime knows) is written and the build swapped into
 /// place. Nothing is written to `out` unless all of it is; `out` is checked before anything is
 /// emitted. Returns the artifacts (listed without their content) and the directory written.
+///
+/// Artifacts are rendered on this thread, where their values were built: glibc's `malloc`
+/// serialises a thread freeing another's memory on that thread's arena lock, and rendering and
+/// freeing them on the writer cost more than it saved.
 fn emit_and_write(
     workspace: &Valid<Workspace>,
     format: TemplateFormat,
@@ -172,8 +177,8 @@ fn emit_and_write(
             .map_err(|error| BuildError::Output(error.into()))?;
         // A writer that failed stops receiving; emit runs to its end and the error is reported.
         let mut batch = Vec::with_capacity(BATCH);
-        let emitted = emit_each(workspace, format, &mut |unwritten| {
-            batch.push(unwritten.render());
+        let emitted = emit_each(workspace, format, &mut |artifact| {
+            batch.push(artifact);
             if batch.len() == BATCH {
                 let _ = sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
             }

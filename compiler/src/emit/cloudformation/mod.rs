@@ -25,7 +25,7 @@ use serde_json::Value;
 
 pub use template::{Template, attribute, import, logical_id, reference, sub, tags};
 
-use super::{Artifact, ArtifactKind, TemplateFormat, Unwritten, deploy_orders};
+use super::{Artifact, ArtifactKind, TemplateFormat, deploy_orders};
 use crate::emit::literal::value;
 use crate::instance_types::Architecture;
 use crate::model::{Network, Workload, WorkloadKind, Workspace};
@@ -198,47 +198,43 @@ pub fn workload_file(workload: &Workload) -> String {
     format!("{kind}-{}", workload.name.value)
 }
 
-/// The artifact of `template`, deployed as `stack` from `<file>.<extension>` at `order`, to be
-/// rendered.
+/// The artifact of `template`, deployed as `stack` from `<file>.<extension>` at `order`.
 fn artifact(
-    template: Template,
+    template: &Template,
     file: &str,
     stack: String,
     order: u32,
     format: TemplateFormat,
-) -> Unwritten {
-    let artifact = Artifact {
+) -> Artifact {
+    Artifact {
         path: format!("{file}.{}", format.extension()),
         kind: ArtifactKind::Cloudformation,
         stack: Some(stack),
         order,
-        content: String::new(),
+        content: template.render(format),
         outputs: template.output_keys(),
         retained: template.retained_resources(),
-    };
-    Unwritten::template(artifact, template, format)
+    }
 }
 
 /// Every CloudFormation artifact of an `ecs` or `fargate` workspace.
 pub fn emit_ecs(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> {
     let mut files = Vec::new();
-    emit_ecs_each(workspace, format, &mut |unwritten| {
-        files.push(unwritten.render())
-    });
+    emit_ecs_each(workspace, format, &mut |artifact| files.push(artifact));
     files
 }
 
-/// [`emit_ecs`], handing each artifact to `deliver` as soon as it is built, before it is
-/// rendered: the platform stack, then each workload's stack in file order.
+/// [`emit_ecs`], handing each artifact to `deliver` as soon as it is built: the platform stack,
+/// then each workload's stack in file order.
 pub fn emit_ecs_each(
     workspace: &Workspace,
     format: TemplateFormat,
-    deliver: &mut dyn FnMut(Unwritten),
+    deliver: &mut dyn FnMut(Artifact),
 ) {
     let context = Context::new(workspace);
     let orders = deploy_orders(workspace);
     deliver(artifact(
-        platform::platform_stack(&context),
+        &platform::platform_stack(&context),
         "platform",
         context.platform_stack.clone(),
         0,
@@ -246,7 +242,7 @@ pub fn emit_ecs_each(
     ));
     for workload in &workspace.workloads {
         deliver(artifact(
-            workload::workload_stack(&context, workload),
+            &workload::workload_stack(&context, workload),
             &workload_file(workload),
             context.naming.workload_stack(&workload.name.value),
             orders.get(&workload.name.value).copied().unwrap_or(1),
@@ -268,22 +264,19 @@ pub fn pod_identity_file(workload: &Workload) -> String {
 /// role. The Kubernetes manifests come after all of them.
 pub fn emit_eks(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> {
     let mut files = Vec::new();
-    emit_eks_each(workspace, format, &mut |unwritten| {
-        files.push(unwritten.render())
-    });
+    emit_eks_each(workspace, format, &mut |artifact| files.push(artifact));
     files
 }
 
-/// [`emit_eks`], handing each artifact to `deliver` as soon as it is built, before it is
-/// rendered, in that order.
+/// [`emit_eks`], handing each artifact to `deliver` as soon as it is built, in that order.
 pub fn emit_eks_each(
     workspace: &Workspace,
     format: TemplateFormat,
-    deliver: &mut dyn FnMut(Unwritten),
+    deliver: &mut dyn FnMut(Artifact),
 ) {
     let context = Context::new(workspace);
     deliver(artifact(
-        eks::eks_platform_stack(&context),
+        &eks::eks_platform_stack(&context),
         "platform",
         context.platform_stack.clone(),
         crate::emit::contract::PLATFORM_ORDER,
@@ -294,7 +287,7 @@ pub fn emit_eks_each(
         eks::shared_stack_name(&context),
     ) {
         deliver(artifact(
-            template,
+            &template,
             "cluster",
             stack,
             crate::emit::contract::CLUSTER_ORDER,
@@ -304,7 +297,7 @@ pub fn emit_eks_each(
     for workload in &workspace.workloads {
         if let Some(template) = eks::pod_identity_stack(&context, workload) {
             deliver(artifact(
-                template,
+                &template,
                 &pod_identity_file(workload),
                 context.naming.workload_stack(&workload.name.value),
                 crate::emit::contract::POD_IDENTITY_ORDER,

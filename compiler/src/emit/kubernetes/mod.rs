@@ -34,7 +34,7 @@ use k8s_openapi::apimachinery::pkg::apis::meta::v1::ObjectMeta;
 use serde::Serialize;
 use serde_json::Value;
 
-use super::{Artifact, ArtifactKind, Unwritten, deploy_orders, text};
+use super::{Artifact, ArtifactKind, deploy_orders, text};
 use crate::emit::contract::platform::FILE_SYSTEM;
 use crate::emit::contract::{ENVIRONMENT_LABEL, NAMESPACE_ORDER, WORKSPACE_LABEL, placeholder};
 use crate::model::{Workload, Workspace};
@@ -66,52 +66,46 @@ pub struct KubernetesArtifacts {
 /// [`emit_kubernetes`], and the kinds of the objects it rendered.
 pub fn emit_kubernetes_and_kinds(workspace: &Workspace) -> KubernetesArtifacts {
     let mut files = Vec::new();
-    let kinds = emit_kubernetes_each(workspace, &mut |unwritten| files.push(unwritten.render()));
+    let kinds = emit_kubernetes_each(workspace, &mut |artifact| files.push(artifact));
     KubernetesArtifacts { files, kinds }
 }
 
-/// [`emit_kubernetes`], handing each artifact to `deliver` as soon as it is built, before it is
-/// rendered (`namespace.yaml`, then each workload's file in file order); returns the kinds of
-/// the objects in them.
+/// [`emit_kubernetes`], handing each artifact to `deliver` as soon as it is built
+/// (`namespace.yaml`, then each workload's file in file order); returns the kinds of the
+/// objects it rendered.
 pub fn emit_kubernetes_each(
     workspace: &Workspace,
-    deliver: &mut dyn FnMut(Unwritten),
+    deliver: &mut dyn FnMut(Artifact),
 ) -> BTreeSet<String> {
     let context = Context::new(workspace);
     let orders = deploy_orders(workspace);
     let mut kinds = BTreeSet::new();
     let namespace = namespace_documents(&context);
     add_kinds(&mut kinds, &namespace);
-    deliver(Unwritten::documents(
-        manifest_file("namespace.yaml".to_owned(), NAMESPACE_ORDER),
-        namespace,
-    ));
+    deliver(Artifact {
+        path: "namespace.yaml".to_owned(),
+        kind: ArtifactKind::Kubernetes,
+        stack: None,
+        order: NAMESPACE_ORDER,
+        content: render(&namespace),
+        outputs: Vec::new(),
+        retained: Vec::new(),
+    });
     for workload in &workspace.workloads {
         let name = workload.name.value.as_str();
         let documents = workload::documents(&context, workload);
         add_kinds(&mut kinds, &documents);
-        deliver(Unwritten::documents(
-            manifest_file(
-                format!("{}-{name}.yaml", workload.kind.name()),
-                NAMESPACE_ORDER + orders.get(name).copied().unwrap_or(1),
-            ),
-            documents,
-        ));
+        deliver(Artifact {
+            path: format!("{}-{name}.yaml", workload.kind.name()),
+            kind: ArtifactKind::Kubernetes,
+            stack: None,
+            order: NAMESPACE_ORDER + orders.get(name).copied().unwrap_or(1),
+            content: render(&documents),
+            outputs: Vec::new(),
+            retained: Vec::new(),
+        });
     }
     kinds
-}
-
-/// A Kubernetes artifact at `path`, applied at `order`, before its content is rendered.
-fn manifest_file(path: String, order: u32) -> Artifact {
-    Artifact {
-        path,
-        kind: ArtifactKind::Kubernetes,
-        stack: None,
-        order,
-        content: String::new(),
-        outputs: Vec::new(),
-        retained: Vec::new(),
-    }
 }
 
 /// Adds the `kind` of each of `documents` to `kinds`.
@@ -287,7 +281,7 @@ fn to_value<T: Serialize>(object: &T) -> Value {
 /// Keys are sorted whether or not another crate in the build turns on serde_json's
 /// `preserve_order` (the AWS SDK's test utilities do, in test builds): the output must not
 /// depend on feature unification.
-pub(super) fn render(documents: &[Value]) -> String {
+fn render(documents: &[Value]) -> String {
     #[cfg(test)]
     if text::reference() {
         return render_with_serde(documents);
