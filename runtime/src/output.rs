@@ -120,6 +120,20 @@ impl Staging {
         fs_err::write(&path, &artifact.content)
     }
 
+    /// [`Staging::write`] of a file given by path and text.
+    #[cfg(test)]
+    fn write_for_test(&mut self, path: &str, content: &str) -> std::io::Result<()> {
+        self.write(&Artifact {
+            path: path.to_owned(),
+            kind: berth_compiler::emit::ArtifactKind::Cloudformation,
+            stack: None,
+            order: 0,
+            content: content.to_owned(),
+            outputs: Vec::new(),
+            retained: Vec::new(),
+        })
+    }
+
     /// Writes `manifest_json` as `manifest.json`, last, and swaps the build in. Returns the
     /// directory written.
     pub fn finish(self, manifest_json: &str) -> Result<PathBuf, OutputError> {
@@ -431,6 +445,32 @@ mod tests {
             let on_disk = files_under(&written).expect("listed");
             assert_eq!(on_disk.len(), artifacts.files.len() + 1, "nothing else");
         }
+    }
+
+    /// A build abandoned part-way (emit failed, or the writer did) leaves the previous build
+    /// exactly as it was and nothing of its own beside it.
+    #[test]
+    fn an_unfinished_build_leaves_nothing_behind() {
+        let root = tempfile::tempdir().expect("temp dir");
+        let out = root.path().join("out");
+        let mut first = Staging::begin(&out).expect("begins");
+        first
+            .write_for_test("platform.json", "{}")
+            .expect("written");
+        first
+            .finish(r#"{"berth": 2, "artifacts": [{"path": "platform.json", "sha256": "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"}]}"#)
+            .expect("finished");
+        let before = files_under(root.path()).expect("listed");
+        let mut second = Staging::begin(&out).expect("begins over a previous build");
+        second
+            .write_for_test("nested/service-web.json", "{\"changed\": true}")
+            .expect("written");
+        drop(second);
+        assert_eq!(files_under(root.path()).expect("listed"), before);
+        assert_eq!(
+            fs_err::read_to_string(out.join("platform.json")).expect("kept"),
+            "{}"
+        );
     }
 
     #[test]
