@@ -160,6 +160,7 @@ fn emit_and_write(
 ) -> Result<(Artifacts, PathBuf), BuildError> {
     let staging = Staging::begin(out).map_err(BuildError::Output)?;
     let (sender, receiver) = mpsc::sync_channel::<Vec<Artifact>>(WAITING_BATCHES);
+    let (give_back, written_back) = mpsc::channel::<Vec<Artifact>>();
     let (emitted, written) = std::thread::scope(|scope| {
         let writer = std::thread::Builder::new()
             .name("berth-write".into())
@@ -167,10 +168,11 @@ fn emit_and_write(
                 let mut staging = staging;
                 let mut texts = Vec::new();
                 for batch in receiver {
-                    for artifact in batch {
-                        texts.push(TextFacts::of(&artifact));
-                        staging.write(&artifact)?;
+                    for artifact in &batch {
+                        texts.push(TextFacts::of(artifact));
+                        staging.write(artifact)?;
                     }
+                    let _ = give_back.send(batch);
                 }
                 Ok::<_, std::io::Error>((staging, texts))
             })
@@ -181,10 +183,18 @@ fn emit_and_write(
             batch.push(artifact);
             if batch.len() == BATCH {
                 let _ = sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
+                // Written batches are freed here, where they were allocated.
+                while let Ok(written) = written_back.try_recv() {
+                    drop(written);
+                }
             }
         });
         let _ = sender.send(batch);
         drop(sender);
+        // The writer's sender closes when it ends, after the last batch.
+        for written in written_back {
+            drop(written);
+        }
         let written = writer
             .join()
             .unwrap_or_else(|_| Err(std::io::Error::other("the writing thread panicked")));
