@@ -137,7 +137,7 @@ impl std::fmt::Display for BuildError {
 
 /// How many batches of built artifacts may wait for the writer: enough to keep it busy, few
 /// enough that a slow disk holds back emit instead of filling memory.
-const WAITING_BATCHES: usize = 4;
+const WAITING_BATCHES: usize = 2;
 
 /// How many artifacts go to the writer at once: one wake-up of it per batch, not per file
 /// (a wake-up per file cost more CPU than writing beside emit saved).
@@ -180,13 +180,14 @@ fn emit_and_write(
         // A writer that failed stops receiving; emit runs to its end and the error is reported.
         let mut batch = Vec::with_capacity(BATCH);
         let emitted = emit_each(workspace, format, &mut |artifact| {
+            // Written batches are freed here, where they were allocated, as soon as they are
+            // back.
+            while let Ok(written) = written_back.try_recv() {
+                drop(written);
+            }
             batch.push(artifact);
             if batch.len() == BATCH {
                 let _ = sender.send(std::mem::replace(&mut batch, Vec::with_capacity(BATCH)));
-                // Written batches are freed here, where they were allocated.
-                while let Ok(written) = written_back.try_recv() {
-                    drop(written);
-                }
             }
         });
         let _ = sender.send(batch);
