@@ -194,7 +194,7 @@ fn a_previous_build_is_replaced_whole_and_records_its_source() {
         format!("{minimal}\nvars {{ tag \"1.0\"; }}\n"),
     )
     .expect("write example");
-    let status = berth(project.path())
+    let output = berth(project.path())
         .args([
             "build",
             "--out",
@@ -204,9 +204,14 @@ fn a_previous_build_is_replaced_whole_and_records_its_source() {
             "--var",
             "tag=2",
         ])
-        .status()
+        .output()
         .expect("runs");
-    assert_eq!(status.code(), Some(0));
+    assert_eq!(output.status.code(), Some(0));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.ends_with("into berth-out/dev\n"),
+        "a rebuild names --out as given, with no arrow: {stderr}"
+    );
     let second = assert_whole_build(&out);
     assert!(
         second
@@ -232,11 +237,16 @@ fn a_symlinked_out_stays_a_symlink() {
     fs_err::create_dir_all(&real).expect("real");
     std::os::unix::fs::symlink(&real, project.path().join("current")).expect("symlink");
     for _ in 0..2 {
-        let status = berth(project.path())
+        let output = berth(project.path())
             .args(["build", "--out", "current"])
-            .status()
+            .output()
             .expect("runs");
-        assert_eq!(status.code(), Some(0));
+        assert_eq!(output.status.code(), Some(0));
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(
+            stderr.contains(&format!("into current (-> {})", real.display())),
+            "the summary names the directory the link points to: {stderr}"
+        );
     }
     let link = fs_err::symlink_metadata(project.path().join("current")).expect("link");
     assert!(link.is_symlink(), "--out was replaced by a real directory");

@@ -104,10 +104,12 @@ fn build(args: &BuildArgs, source: String) -> u8 {
     }
     let _ = writeln!(wrote, "  wrote {}", out.join(FILE_NAME).display());
     stdio::eprint(&wrote);
-    let into = if written == out {
-        out.display().to_string()
-    } else {
+    // The directory written is named only when `--out` is a symlink to it (a rebuild resolves
+    // an existing `--out` to its absolute path, which is the same directory).
+    let into = if out.is_symlink() {
         format!("{} (-> {})", out.display(), written.display())
+    } else {
+        out.display().to_string()
     };
     stdio::eprintln(&format!(
         "built {} artifacts for {} ({}) into {into}",
