@@ -217,15 +217,8 @@ fn artifact(
     }
 }
 
-/// Every CloudFormation artifact of an `ecs` or `fargate` workspace.
-pub fn emit_ecs(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> {
-    let mut files = Vec::new();
-    emit_ecs_each(workspace, format, &mut |artifact| files.push(artifact));
-    files
-}
-
-/// [`emit_ecs`], handing each artifact to `deliver` as soon as it is built: the platform stack,
-/// then each workload's stack in file order.
+/// Every CloudFormation artifact of an `ecs` or `fargate` workspace, each handed to `deliver`
+/// as soon as it is built: the platform stack, then each workload's stack in file order.
 pub fn emit_ecs_each(
     workspace: &Workspace,
     format: TemplateFormat,
@@ -258,17 +251,10 @@ pub fn pod_identity_file(workload: &Workload) -> String {
     format!("{}.identity", workload_file(workload))
 }
 
-/// Every CloudFormation artifact of an `eks` workspace, in the orders of
-/// [`crate::emit::contract`]: the platform stack, the cluster's shared stack (`cluster.json`,
-/// when a workload reads secrets), then the Pod Identity stack of each workload that needs a pod
-/// role. The Kubernetes manifests come after all of them.
-pub fn emit_eks(workspace: &Workspace, format: TemplateFormat) -> Vec<Artifact> {
-    let mut files = Vec::new();
-    emit_eks_each(workspace, format, &mut |artifact| files.push(artifact));
-    files
-}
-
-/// [`emit_eks`], handing each artifact to `deliver` as soon as it is built, in that order.
+/// Every CloudFormation artifact of an `eks` workspace, each handed to `deliver` as soon as it
+/// is built, in the orders of [`crate::emit::contract`]: the platform stack, the cluster's shared
+/// stack (`cluster.json`, when a workload reads secrets), then the Pod Identity stack of each
+/// workload that needs a pod role. The Kubernetes manifests come after all of them.
 pub fn emit_eks_each(
     workspace: &Workspace,
     format: TemplateFormat,

@@ -51,23 +51,9 @@ const COMPONENT_LABEL: &str = "app.kubernetes.io/component";
 
 /// Every Kubernetes artifact of an `eks` workspace: `namespace.yaml`, then one file per workload.
 pub fn emit_kubernetes(workspace: &Workspace) -> Vec<Artifact> {
-    emit_kubernetes_and_kinds(workspace).files
-}
-
-/// The Kubernetes artifacts of an `eks` workspace and the kinds of the objects in them.
-pub struct KubernetesArtifacts {
-    /// `namespace.yaml`, then one file per workload.
-    pub files: Vec<Artifact>,
-    /// Every `kind` the files apply, read off the objects as they were rendered (what
-    /// [`requirements_for`] needs, without building the objects a second time).
-    pub kinds: BTreeSet<String>,
-}
-
-/// [`emit_kubernetes`], and the kinds of the objects it rendered.
-pub fn emit_kubernetes_and_kinds(workspace: &Workspace) -> KubernetesArtifacts {
     let mut files = Vec::new();
-    let kinds = emit_kubernetes_each(workspace, &mut |artifact| files.push(artifact));
-    KubernetesArtifacts { files, kinds }
+    emit_kubernetes_each(workspace, &mut |artifact| files.push(artifact));
+    files
 }
 
 /// [`emit_kubernetes`], handing each artifact to `deliver` as soon as it is built

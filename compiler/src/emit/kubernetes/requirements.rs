@@ -40,7 +40,7 @@ pub fn requirements(
 }
 
 /// Every `kind` the manifests of `workspace` apply, building its objects (`emit` reads them off
-/// the objects it renders instead: [`super::emit_kubernetes_and_kinds`]).
+/// the objects it renders instead: [`super::emit_kubernetes_each`]).
 pub fn applied_kinds(workspace: &Workspace) -> BTreeSet<String> {
     let context = Context::new(workspace);
     let mut kinds = BTreeSet::new();
