@@ -140,19 +140,7 @@ impl Emitted {
                 texts.len()
             )));
         }
-        let mut digests = Vec::with_capacity(texts.len());
-        let mut placeholders = BTreeSet::new();
-        for text in texts {
-            digests.push(text.sha256);
-            placeholders.extend(text.placeholders);
-        }
-        finish(
-            workspace,
-            self.files,
-            digests,
-            &placeholders,
-            self.kinds.as_ref(),
-        )
+        finish(workspace, self.files, texts, self.kinds.as_ref())
     }
 }
 
@@ -160,9 +148,8 @@ impl Emitted {
 pub fn emit(workspace: &Valid<Workspace>, format: TemplateFormat) -> Result<Artifacts, EmitError> {
     let mut files = Vec::new();
     let kinds = produce(workspace, format, &mut |artifact| files.push(artifact));
-    let digests = digests(&files);
-    let placeholders = placeholder_keys(&files);
-    finish(workspace, files, digests, &placeholders, kinds.as_ref())
+    let texts = texts(&files);
+    finish(workspace, files, texts, kinds.as_ref())
 }
 
 /// [`emit`], handing each artifact to `deliver` as soon as it is built (in the order they are
@@ -210,43 +197,31 @@ fn produce(
     }
 }
 
-/// The sha256 of each of `files`' content, hashed on two cores.
-fn digests(files: &[Artifact]) -> Vec<String> {
-    crate::threads::map_halves(files, |file| sha256_hex(file.content.as_bytes()))
-}
-
-/// Every `${berth:KEY}` placeholder key in the Kubernetes artifacts among `files`.
-fn placeholder_keys(files: &[Artifact]) -> BTreeSet<String> {
-    files
-        .iter()
-        .filter(|file| file.kind == ArtifactKind::Kubernetes)
-        .flat_map(|file| contract::placeholder_keys(&file.content))
-        .map(str::to_owned)
-        .collect()
+/// The [`TextFacts`] of each of `files`, hashed on two cores.
+fn texts(files: &[Artifact]) -> Vec<TextFacts> {
+    crate::threads::map_halves(files, TextFacts::of)
 }
 
 /// The last step of [`emit`]: sorts `files` into deploy order (then by path), refuses two
 /// artifacts with one path or two templates with one stack, and adds the [`manifest()`].
 pub fn assemble(workspace: &Workspace, files: Vec<Artifact>) -> Result<Artifacts, EmitError> {
-    let digests = digests(&files);
-    let placeholders = placeholder_keys(&files);
-    finish(workspace, files, digests, &placeholders, None)
+    let texts = texts(&files);
+    finish(workspace, files, texts, None)
 }
 
-/// [`assemble`], given the sha256 of each file's content (in the order of `files`), the
-/// placeholder keys the Kubernetes artifacts read, and the kinds they apply (on `eks`; found
-/// from the workspace when not given, by [`manifest_with`]).
+/// [`assemble`], given the [`TextFacts`] of each file (in the order of `files`) and the kinds
+/// the Kubernetes artifacts apply (on `eks`; found from the workspace when not given, by
+/// [`manifest_with`]).
 fn finish(
     workspace: &Workspace,
     files: Vec<Artifact>,
-    digests: Vec<String>,
-    placeholders: &BTreeSet<String>,
+    texts: Vec<TextFacts>,
     kinds: Option<&BTreeSet<String>>,
 ) -> Result<Artifacts, EmitError> {
-    let mut paired: Vec<(Artifact, String)> = files.into_iter().zip(digests).collect();
+    let mut paired: Vec<(Artifact, TextFacts)> = files.into_iter().zip(texts).collect();
     paired
         .sort_by(|(left, _), (right, _)| (left.order, &left.path).cmp(&(right.order, &right.path)));
-    let (files, digests): (Vec<Artifact>, Vec<String>) = paired.into_iter().unzip();
+    let (files, texts): (Vec<Artifact>, Vec<TextFacts>) = paired.into_iter().unzip();
     let mut paths = BTreeSet::new();
     if let Some(file) = files.iter().find(|file| !paths.insert(file.path.as_str())) {
         return Err(EmitError(format!(
@@ -265,7 +240,7 @@ fn finish(
             "two templates would deploy as the stack `{stack}`; rename the workload"
         )));
     }
-    let manifest = manifest_with(workspace, &files, digests, placeholders, kinds)?;
+    let manifest = manifest_with(workspace, &files, texts, kinds)?;
     Ok(Artifacts { files, manifest })
 }
 
@@ -317,24 +292,23 @@ pub fn deploy_orders(workspace: &Workspace) -> BTreeMap<String, u32> {
 /// substitutions of the Kubernetes manifests' placeholders (when there are any). Fails when a
 /// placeholder is not the output of exactly one stack.
 pub fn manifest(workspace: &Workspace, files: &[Artifact]) -> Result<Manifest, EmitError> {
-    manifest_with(
-        workspace,
-        files,
-        digests(files),
-        &placeholder_keys(files),
-        None,
-    )
+    manifest_with(workspace, files, texts(files), None)
 }
 
-/// [`manifest()`], given the sha256 of each of `files`, the placeholder keys the Kubernetes
-/// artifacts read, and the kinds they apply (on `eks`; found from the workspace when not given).
+/// [`manifest()`], given the [`TextFacts`] of each of `files` and the kinds the Kubernetes
+/// artifacts apply (on `eks`; found from the workspace when not given).
 fn manifest_with(
     workspace: &Workspace,
     files: &[Artifact],
-    digests: Vec<String>,
-    placeholders: &BTreeSet<String>,
+    texts: Vec<TextFacts>,
     kinds: Option<&BTreeSet<String>>,
 ) -> Result<Manifest, EmitError> {
+    let mut digests = Vec::with_capacity(texts.len());
+    let mut placeholders = BTreeSet::new();
+    for text in texts {
+        digests.push(text.sha256);
+        placeholders.extend(text.placeholders);
+    }
     Ok(Manifest {
         berth: FORMAT_VERSION,
         workspace: workspace.name.value.clone(),
@@ -353,7 +327,7 @@ fn manifest_with(
                 sha256,
             })
             .collect(),
-        substitutions: substitutions(files, placeholders)?,
+        substitutions: substitutions(files, &placeholders)?,
         stack_tags: deploy_facts::stack_tags(workspace),
         lock_stack: Some(deploy_facts::lock_stack(workspace)),
         images: deploy_facts::images(workspace, files),
